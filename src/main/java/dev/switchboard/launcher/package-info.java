@@ -1,0 +1,2 @@
+/** The uber-jar's entry point: validates configuration, then boots Payara Micro. */
+package dev.switchboard.launcher;

@@ -1,0 +1,7 @@
+package dev.switchboard.relay;
+
+import dev.switchboard.config.SignalingConfig;
+import dev.switchboard.room.RoomRegistry;
+
+/** What every endpoint instance needs, looked up from CDI once by the configurator. */
+record EndpointContext(RoomRegistry registry, MessageCodec codec, SignalingConfig config) {}

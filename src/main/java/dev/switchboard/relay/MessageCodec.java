@@ -1,0 +1,139 @@
+package dev.switchboard.relay;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.json.Json;
+import jakarta.json.JsonException;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.bind.Jsonb;
+import jakarta.json.bind.JsonbBuilder;
+import jakarta.json.stream.JsonParser;
+import jakarta.json.stream.JsonParsingException;
+import java.io.StringReader;
+
+/**
+ * Reads and writes v1 messages with JSON-B. Incoming text is bound to a JSON value and checked
+ * against the schema field by field: binding straight to the records would let JSON-B coerce types
+ * (a number into {@code sdp}) and could not tell an absent field from an explicit null, which the
+ * schema treats differently. Outgoing messages are the records, so unknown fields never reach other
+ * members.
+ */
+@ApplicationScoped
+public class MessageCodec {
+
+  private final Jsonb jsonb = JsonbBuilder.create();
+
+  /** Parses and validates one client message; throws {@link InvalidMessageException}. */
+  public SignalMessage decode(String text) {
+    JsonValue value = parse(text);
+    if (!(value instanceof JsonObject object)) {
+      throw InvalidMessageException.schema("message must be a JSON object");
+    }
+    String type = requiredString(object, "type");
+    return switch (type) {
+      case "offer" -> new SignalMessage.Offer(requiredString(object, "sdp"));
+      case "answer" -> new SignalMessage.Answer(requiredString(object, "sdp"));
+      case "candidate" ->
+          new SignalMessage.Candidate(
+              requiredString(object, "candidate"),
+              optionalString(object, "sdpMid"),
+              optionalIndex(object, "sdpMLineIndex"));
+      case "control" ->
+          new SignalMessage.Control(
+              requiredString(object, "action"),
+              object.containsKey("payload") ? object.get("payload") : null);
+      default ->
+          throw InvalidMessageException.schema(
+              "type must be one of offer, answer, candidate, control");
+    };
+  }
+
+  public String encode(SignalMessage message) {
+    return jsonb.toJson(message);
+  }
+
+  /** The control message that tells a sender why its message was not relayed. */
+  public String rejection(InvalidMessageException e) {
+    JsonObject payload = Json.createObjectBuilder().add("error", e.getMessage()).build();
+    return encode(new SignalMessage.Control(e.kind().action(), payload));
+  }
+
+  @PreDestroy
+  void close() {
+    try {
+      jsonb.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot close JSON-B", e);
+    }
+  }
+
+  /**
+   * Reads exactly one JSON value with the JSON-P parser under JSON-B (JSON-B itself would accept
+   * trailing text after the value).
+   */
+  private static JsonValue parse(String text) {
+    try (JsonParser parser = Json.createParser(new StringReader(text))) {
+      if (!parser.hasNext()) {
+        throw InvalidMessageException.notJson("message is empty");
+      }
+      parser.next();
+      JsonValue value = parser.getValue();
+      if (parser.hasNext()) {
+        throw InvalidMessageException.notJson("message has text after the JSON value");
+      }
+      return value;
+    } catch (InvalidMessageException e) {
+      throw e;
+    } catch (JsonException e) {
+      throw InvalidMessageException.notJson("message is not valid JSON" + position(e));
+    } catch (RuntimeException | StackOverflowError e) {
+      // The parser reports nesting past its depth limit as a bare RuntimeException; either way it
+      // is hostile input, not a server fault.
+      throw InvalidMessageException.notJson("message is not valid JSON (nested too deeply)");
+    }
+  }
+
+  private static String position(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof JsonParsingException parsing && parsing.getLocation() != null) {
+        return " (at offset " + parsing.getLocation().getStreamOffset() + ")";
+      }
+    }
+    return "";
+  }
+
+  private static String requiredString(JsonObject object, String field) {
+    JsonValue value = object.get(field);
+    if (!(value instanceof JsonString string) || string.getString().isEmpty()) {
+      throw InvalidMessageException.schema(field + " must be a non-empty string");
+    }
+    return string.getString();
+  }
+
+  private static String optionalString(JsonObject object, String field) {
+    if (!object.containsKey(field)) {
+      return null;
+    }
+    if (!(object.get(field) instanceof JsonString string)) {
+      throw InvalidMessageException.schema(field + " must be a string when present");
+    }
+    return string.getString();
+  }
+
+  private static Integer optionalIndex(JsonObject object, String field) {
+    if (!object.containsKey(field)) {
+      return null;
+    }
+    if (!(object.get(field) instanceof JsonNumber number)
+        || !number.isIntegral()
+        || number.bigDecimalValue().signum() < 0
+        || number.bigDecimalValue().compareTo(java.math.BigDecimal.valueOf(Integer.MAX_VALUE))
+            > 0) {
+      throw InvalidMessageException.schema(field + " must be an integer >= 0 when present");
+    }
+    return number.intValue();
+  }
+}

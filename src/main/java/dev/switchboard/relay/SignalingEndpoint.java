@@ -1,0 +1,126 @@
+package dev.switchboard.relay;
+
+import dev.switchboard.room.CloseCause;
+import dev.switchboard.room.Frame;
+import dev.switchboard.room.Peer;
+import dev.switchboard.room.RoomRegistry;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.OnClose;
+import jakarta.websocket.OnError;
+import jakarta.websocket.OnMessage;
+import jakarta.websocket.OnOpen;
+import jakarta.websocket.PongMessage;
+import jakarta.websocket.Session;
+import jakarta.websocket.server.ServerEndpoint;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The v1 signaling socket: {@code ws://host:port/?roomId=X} (and {@code /ws?roomId=X}). Clients
+ * send offer, answer, candidate and control messages; each valid one is relayed to the other
+ * members of the room. The wire protocol is described in {@code docs/protocol.md}.
+ *
+ * <p>Thin by design: decode, delegate to the {@link RoomRegistry}, map failures to replies.
+ */
+@ServerEndpoint(value = "/", configurator = HandshakeConfigurator.class)
+public class SignalingEndpoint {
+
+  private static final Logger LOG = Logger.getLogger(SignalingEndpoint.class.getName());
+
+  private final EndpointContext context;
+  private volatile Peer peer;
+
+  public SignalingEndpoint(EndpointContext context) {
+    this.context = context;
+  }
+
+  @OnOpen
+  public void onOpen(Session session, EndpointConfig endpointConfig) {
+    SessionConnection connection = new SessionConnection(session);
+    Object verdict = session.getUserProperties().get(Admission.USER_PROPERTY);
+    if (verdict == null) {
+      verdict = endpointConfig.getUserProperties().get(Admission.USER_PROPERTY);
+    }
+    if (verdict instanceof Admission.Refused refused) {
+      connection.close(refused.cause());
+      return;
+    }
+    Admission.Admitted admitted = (Admission.Admitted) verdict;
+    peer = context.registry().open(admitted.roomId(), connection);
+  }
+
+  @OnMessage
+  public void onText(String text) {
+    Peer sender = peer;
+    if (sender == null) {
+      return;
+    }
+    if (Frame.exceeds(text, context.config().messageMaxBytes())) {
+      // Checked here because Tyrus does not enforce the session's buffer limit on whole messages.
+      context.registry().close(sender, CloseCause.MESSAGE_TOO_BIG);
+      return;
+    }
+    try {
+      SignalMessage message = context.codec().decode(text);
+      context.registry().relay(sender, Frame.of(context.codec().encode(message)));
+    } catch (InvalidMessageException e) {
+      context.registry().reply(sender, Frame.of(context.codec().rejection(e)));
+    }
+  }
+
+  /** Binary frames are accepted when they hold UTF-8 JSON, as the original server did. */
+  @OnMessage
+  public void onBinary(ByteBuffer bytes) {
+    Peer sender = peer;
+    if (sender == null) {
+      return;
+    }
+    if (bytes.remaining() > context.config().messageMaxBytes()) {
+      context.registry().close(sender, CloseCause.MESSAGE_TOO_BIG);
+      return;
+    }
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(bytes)
+              .toString();
+    } catch (CharacterCodingException e) {
+      InvalidMessageException invalid =
+          InvalidMessageException.notJson("binary frame is not UTF-8 text");
+      context.registry().reply(sender, Frame.of(context.codec().rejection(invalid)));
+      return;
+    }
+    onText(text);
+  }
+
+  @OnMessage
+  public void onPong(PongMessage pong) {
+    Peer p = peer;
+    if (p != null) {
+      context.registry().pongReceived(p);
+    }
+  }
+
+  @OnClose
+  public void onClose(Session session, CloseReason reason) {
+    Peer p = peer;
+    if (p != null) {
+      context.registry().leave(p);
+    }
+  }
+
+  @OnError
+  public void onError(Session session, Throwable error) {
+    // Broken sockets and invalid UTF-8 in text frames: the container closes the session itself.
+    LOG.log(Level.FINE, "WebSocket error", error);
+  }
+}

@@ -1,0 +1,94 @@
+package dev.switchboard.room;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One recipient's outbound frames: sent one at a time in the order offered, with the bytes not yet
+ * written counted so a reader that cannot keep up is closed instead of growing memory.
+ *
+ * <p>Hand-written because JSR-356 leaves concurrent async sends on one session undefined (some
+ * containers reject them) and exposes no buffered-byte count.
+ */
+final class Outbox {
+
+  private static final int PENDING = 0;
+  private static final int RETURNED = 1;
+  private static final int DONE = 2;
+
+  private final Connection connection;
+  private final long limitBytes;
+  private final Queue<Frame> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicLong pendingBytes = new AtomicLong();
+  private final AtomicBoolean sending = new AtomicBoolean();
+  private volatile boolean discarded;
+
+  Outbox(Connection connection, long limitBytes) {
+    this.connection = connection;
+    this.limitBytes = limitBytes;
+  }
+
+  /**
+   * Queues a frame. Returns false, queuing nothing, when the frame would take the unsent backlog
+   * over the limit: the caller then closes the recipient.
+   */
+  boolean offer(Frame frame) {
+    if (discarded) {
+      return true;
+    }
+    if (pendingBytes.addAndGet(frame.bytes()) > limitBytes) {
+      pendingBytes.addAndGet(-frame.bytes());
+      return false;
+    }
+    queue.add(frame);
+    drain();
+    return true;
+  }
+
+  long pendingBytes() {
+    return pendingBytes.get();
+  }
+
+  /** Drops everything unsent; later offers are ignored. For a connection that is going away. */
+  void discard() {
+    discarded = true;
+    queue.clear();
+  }
+
+  /**
+   * Sends queued frames while this thread holds the single sending slot. A send that completes
+   * inline hands the slot back to this loop; one that completes later resumes draining from its
+   * callback, so the stack never grows with the queue.
+   */
+  private void drain() {
+    while (sending.compareAndSet(false, true)) {
+      Frame frame = queue.poll();
+      if (frame == null || discarded) {
+        sending.set(false);
+        if (queue.isEmpty() || discarded) {
+          return;
+        }
+        continue;
+      }
+      AtomicInteger state = new AtomicInteger(PENDING);
+      connection.send(
+          frame.text(),
+          error -> {
+            pendingBytes.addAndGet(-frame.bytes());
+            if (error != null) {
+              discard();
+            }
+            sending.set(false);
+            if (state.getAndSet(DONE) == RETURNED) {
+              drain();
+            }
+          });
+      if (state.compareAndSet(PENDING, RETURNED)) {
+        return;
+      }
+    }
+  }
+}

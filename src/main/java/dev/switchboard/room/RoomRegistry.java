@@ -1,0 +1,152 @@
+package dev.switchboard.room;
+
+import dev.switchboard.config.SignalingConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Collection;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * Who is in which room on this instance, and the relay between them. A peer is registered
+ * synchronously when its socket opens; its seat is claimed through the {@link RoomStore}; frames go
+ * to the other joined members of the room, each through its own {@link Outbox}.
+ */
+@ApplicationScoped
+public class RoomRegistry {
+
+  private static final Logger LOG = Logger.getLogger(RoomRegistry.class.getName());
+
+  private final ConcurrentMap<RoomId, Room> rooms = new ConcurrentHashMap<>();
+  private RoomStore store;
+  private long backlogLimitBytes;
+  private Executor closer;
+
+  /** For CDI's client proxy only. */
+  protected RoomRegistry() {}
+
+  @Inject
+  public RoomRegistry(RoomStore store, SignalingConfig config, @Background Executor closer) {
+    this.store = store;
+    this.backlogLimitBytes = config.backpressureCloseThresholdBytes();
+    this.closer = closer;
+  }
+
+  /**
+   * Registers a new connection in its room and claims its seat. Frames the peer sends before the
+   * claim completes are held and relayed in order once it does; a full room closes the connection
+   * with {@link CloseCause#ROOM_FULL}.
+   */
+  public Peer open(RoomId roomId, Connection connection) {
+    Peer peer = new Peer(PeerId.random(), roomId, connection, backlogLimitBytes);
+    rooms.compute(roomId, (id, room) -> room == null ? Room.of(id, peer) : room.with(peer));
+    store
+        .claimSeat(roomId, peer.id())
+        .whenComplete(
+            (admitted, error) -> {
+              if (error != null) {
+                LOG.log(Level.WARNING, "Seat claim failed for a peer of a room", error);
+                close(peer, CloseCause.INTERNAL_ERROR);
+              } else if (!admitted) {
+                close(peer, CloseCause.ROOM_FULL);
+              } else if (peer.joined(frame -> deliver(peer, frame))) {
+                LOG.fine(() -> "Peer " + peer + " joined");
+              } else {
+                store.releaseSeat(roomId, peer.id()); // it left while the claim was in flight
+              }
+            });
+    return peer;
+  }
+
+  /** Relays a frame from {@code sender} to every other joined member of its room. */
+  public void relay(Peer sender, Frame frame) {
+    if (!sender.submit(frame, f -> deliver(sender, f))) {
+      close(sender, CloseCause.SERVER_OVERLOADED);
+    }
+  }
+
+  /** Sends a frame to one peer only (control replies such as {@code schema-error}). */
+  public void reply(Peer peer, Frame frame) {
+    if (!peer.outbox().offer(frame)) {
+      close(peer, CloseCause.SERVER_OVERLOADED);
+    }
+  }
+
+  /**
+   * Removes a peer whose socket closed. The other members learn it with {@code peer-disconnected}
+   * if it had joined. Safe to call more than once.
+   */
+  public void leave(Peer peer) {
+    Peer.State was = peer.leave();
+    if (was == Peer.State.LEFT) {
+      return;
+    }
+    peer.outbox().discard();
+    rooms.computeIfPresent(peer.roomId(), (id, room) -> room.without(peer));
+    if (was == Peer.State.JOINED) {
+      store.releaseSeat(peer.roomId(), peer.id());
+      deliver(peer, Frame.PEER_DISCONNECTED);
+      LOG.fine(() -> "Peer " + peer + " left");
+    }
+  }
+
+  public void pongReceived(Peer peer) {
+    peer.pongReceived();
+  }
+
+  /**
+   * One heartbeat round: drops every peer that did not answer the previous ping and pings the rest.
+   */
+  public void heartbeat() {
+    peers()
+        .forEach(
+            peer -> {
+              if (peer.answeredLastPing()) {
+                peer.connection().ping();
+              } else {
+                LOG.fine(() -> "Peer " + peer + " missed its pong");
+                close(peer, CloseCause.HEARTBEAT_TIMEOUT);
+              }
+            });
+  }
+
+  /** Closes a peer: it leaves at once, and the close frame is sent off the caller's thread. */
+  public void close(Peer peer, CloseCause cause) {
+    leave(peer);
+    closer.execute(() -> peer.connection().close(cause));
+  }
+
+  public Stream<Peer> peers() {
+    return rooms.values().stream().map(Room::members).flatMap(Collection::stream);
+  }
+
+  public int connectionCount() {
+    return rooms.values().stream().mapToInt(room -> room.members().size()).sum();
+  }
+
+  public int roomCount() {
+    return rooms.size();
+  }
+
+  public boolean isReady() {
+    return store.isReady();
+  }
+
+  private void deliver(Peer sender, Frame frame) {
+    Room room = rooms.get(sender.roomId());
+    if (room == null) {
+      return;
+    }
+    for (Peer member : room.members()) {
+      if (!Objects.equals(member, sender) && member.isJoined() && !member.outbox().offer(frame)) {
+        LOG.fine(() -> "Peer " + member + " fell behind; closing it");
+        close(member, CloseCause.SERVER_OVERLOADED);
+      }
+    }
+  }
+}

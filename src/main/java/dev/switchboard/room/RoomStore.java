@@ -1,0 +1,22 @@
+package dev.switchboard.room;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Where seats in rooms are claimed and released: in memory for a single instance, or in Redis so
+ * that capacity holds across instances. Claims may complete later; the registry holds a joining
+ * peer's messages until they do.
+ */
+public interface RoomStore {
+
+  /** Completes with true when the peer got a seat, false when the room is full. */
+  CompletionStage<Boolean> claimSeat(RoomId room, PeerId peer);
+
+  /** Gives the seat back; a no-op for a peer that holds none. */
+  void releaseSeat(RoomId room, PeerId peer);
+
+  /** Whether new joins can be served now (the in-memory store always can). */
+  default boolean isReady() {
+    return true;
+  }
+}

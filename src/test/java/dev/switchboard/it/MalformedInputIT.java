@@ -1,0 +1,138 @@
+package dev.switchboard.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A battery of malformed input from one member of a room: every bad message earns its sender a
+ * control reply, nothing reaches the other member, and the server relays normally afterwards.
+ */
+class MalformedInputIT {
+
+  private static final long SEED = 20261128L;
+  private static final int RANDOM_TEXTS = 500;
+
+  private final ServerProcess server = ServerProcess.standard();
+
+  @Test
+  void answersEveryMalformedMessageAndStillRelays() {
+    Pair pair = Pair.join(server, SignalingIT.room());
+    TestClient attacker = pair.first();
+    TestClient victim = pair.second();
+
+    List<String> texts = new ArrayList<>(battery());
+    Random random = new Random(SEED);
+    for (int i = 0; i < RANDOM_TEXTS; i++) {
+      texts.add(randomText(random));
+    }
+    for (String text : texts) {
+      attacker.send(text);
+    }
+    int binaries = 0;
+    for (byte[] bytes : invalidUtf8()) {
+      attacker.send(ByteBuffer.wrap(bytes));
+      binaries++;
+    }
+
+    int schemaErrors = 0;
+    int invalidJson = 0;
+    for (int i = 0; i < texts.size() + binaries; i++) {
+      String reply = attacker.next();
+      if (reply.startsWith("{\"type\":\"control\",\"action\":\"schema-error\"")) {
+        schemaErrors++;
+      } else if (reply.startsWith("{\"type\":\"control\",\"action\":\"invalid-json\"")) {
+        invalidJson++;
+      } else {
+        throw new AssertionError("unexpected reply " + reply);
+      }
+    }
+    System.out.printf(
+        "[it] malformed battery: %d frames, %d schema-error, %d invalid-json%n",
+        texts.size() + binaries, schemaErrors, invalidJson);
+    assertThat(schemaErrors + invalidJson).isEqualTo(texts.size() + binaries);
+
+    attacker.send("{\"type\":\"offer\",\"sdp\":\"still works\"}");
+    assertThat(victim.next()).isEqualTo("{\"type\":\"offer\",\"sdp\":\"still works\"}");
+    assertThat(victim.poll()).as("nothing malformed was relayed").isNull();
+  }
+
+  @Test
+  void closesATextFrameWithInvalidUtf8With1007AndKeepsServing() {
+    String room = SignalingIT.room();
+    try (RawWebSocket raw = RawWebSocket.connect(server.room(room))) {
+      assertThat(raw.upgraded()).isTrue();
+      raw.send(RawWebSocket.TEXT, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'});
+      RawWebSocket.Frame close = raw.readUntil(RawWebSocket.CLOSE);
+      assertThat(close).isNotNull();
+      assertThat(close.closeCode()).isEqualTo(1007);
+    }
+    Pair pair = Pair.join(server, room);
+    pair.first().send("{\"type\":\"answer\",\"sdp\":\"fine\"}");
+    assertThat(pair.second().next()).isEqualTo("{\"type\":\"answer\",\"sdp\":\"fine\"}");
+  }
+
+  static List<String> battery() {
+    String deepArray = "[".repeat(50_000) + "]".repeat(50_000);
+    String deepObject = "{\"a\":".repeat(20_000) + "1" + "}".repeat(20_000);
+    return List.of(
+        "",
+        " ",
+        "null",
+        "true",
+        "0",
+        "-1e999",
+        "\"just a string\"",
+        "[]",
+        "[{\"type\":\"offer\",\"sdp\":\"x\"}]",
+        "{}",
+        "{\"type\":null}",
+        "{\"type\":\"offer\"}",
+        "{\"type\":\"offer\",\"sdp\":\"\"}",
+        "{\"type\":\"offer\",\"sdp\":{\"nested\":true}}",
+        "{\"type\":\"answer\",\"sdp\":false}",
+        "{\"type\":\"candidate\",\"candidate\":7}",
+        "{\"type\":\"candidate\",\"candidate\":\"c\",\"sdpMLineIndex\":-3}",
+        "{\"type\":\"candidate\",\"candidate\":\"c\",\"sdpMLineIndex\":\"0\"}",
+        "{\"type\":\"candidate\",\"candidate\":\"c\",\"sdpMid\":null}",
+        "{\"type\":\"control\",\"action\":\"\"}",
+        "{\"type\":\"OFFER\",\"sdp\":\"x\"}",
+        "{\"type\":\"peer-disconnected\"}",
+        "{\"type\":\"control\",\"action\":\"x\",\"payload\":" + deepArray + "}",
+        deepArray,
+        deepObject,
+        "{\"type\":\"offer\",\"sdp\":\"x\"}{\"type\":\"offer\",\"sdp\":\"y\"}",
+        "{\"type\":\"offer\",\"sdp\":\"x\"",
+        "{\"type\":\"offer\",\"sdp\":\"\\ud800\"",
+        "{\"type\" \"offer\"}",
+        "{'type':'offer','sdp':'x'}",
+        "\u0000\u0001\u0002",
+        "\uFEFF{\"type\":\"offer\",\"sdp\":\"bom\"}",
+        "<html><body>not json</body></html>",
+        "NaN",
+        "{\"type\":\"offer\",\"sdp\":\"x\",}");
+  }
+
+  static List<byte[]> invalidUtf8() {
+    return List.of(
+        new byte[] {(byte) 0xFF},
+        new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'},
+        new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+        new byte[] {(byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80},
+        "{\"type\":\"offer\",\"sdp\":\"".getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String randomText(Random random) {
+    int length = 1 + random.nextInt(200);
+    StringBuilder s = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      s.append((char) (random.nextBoolean() ? 32 + random.nextInt(95) : random.nextInt(0xD7FF)));
+    }
+    return s.toString();
+  }
+}

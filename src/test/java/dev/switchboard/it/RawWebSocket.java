@@ -1,0 +1,200 @@
+package dev.switchboard.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A WebSocket client written on a bare socket, for what well-behaved clients never do: frames with
+ * invalid UTF-8, pings left unanswered, a reader that stops reading. Frames are read only when a
+ * test asks, so a test controls backpressure exactly.
+ */
+public final class RawWebSocket implements AutoCloseable {
+
+  public static final int TEXT = 0x1;
+  public static final int BINARY = 0x2;
+  public static final int CLOSE = 0x8;
+  public static final int PING = 0x9;
+  public static final int PONG = 0xA;
+
+  /** One frame as received. */
+  public record Frame(int opcode, byte[] payload) {
+    public String text() {
+      return new String(payload, StandardCharsets.UTF_8);
+    }
+
+    public int closeCode() {
+      return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
+    }
+
+    public String closeReason() {
+      return payload.length > 2
+          ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8)
+          : "";
+    }
+  }
+
+  private final Socket socket;
+  private final DataInputStream in;
+  private final OutputStream out;
+  private final String statusLine;
+
+  private RawWebSocket(Socket socket, DataInputStream in, OutputStream out, String statusLine) {
+    this.socket = socket;
+    this.in = in;
+    this.out = out;
+    this.statusLine = statusLine;
+  }
+
+  /** Opens the TCP connection and performs the upgrade with the given extra header lines. */
+  public static RawWebSocket connect(URI uri, String... extraHeaders) {
+    try {
+      Socket socket = new Socket(uri.getHost(), uri.getPort());
+      socket.setSoTimeout(15_000);
+      OutputStream out = socket.getOutputStream();
+      StringBuilder request = new StringBuilder();
+      String path =
+          (uri.getRawPath() == null || uri.getRawPath().isEmpty()) ? "/" : uri.getRawPath();
+      if (uri.getRawQuery() != null) {
+        path += "?" + uri.getRawQuery();
+      }
+      byte[] key = new byte[16];
+      ThreadLocalRandom.current().nextBytes(key);
+      request
+          .append("GET ")
+          .append(path)
+          .append(" HTTP/1.1\r\nHost: ")
+          .append(uri.getHost())
+          .append(':')
+          .append(uri.getPort())
+          .append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n")
+          .append("Sec-WebSocket-Key: ")
+          .append(Base64.getEncoder().encodeToString(key))
+          .append("\r\n");
+      for (String header : extraHeaders) {
+        request.append(header).append("\r\n");
+      }
+      request.append("\r\n");
+      out.write(request.toString().getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      String status = readHeaders(in);
+      return new RawWebSocket(socket, in, out, status);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String readHeaders(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new EOFException("connection closed during handshake");
+      }
+      head.write(b);
+      matched = (b == '\r' || b == '\n') ? matched + 1 : 0;
+    }
+    String text = head.toString(StandardCharsets.ISO_8859_1);
+    return text.substring(0, text.indexOf('\r'));
+  }
+
+  public boolean upgraded() {
+    return statusLine.contains(" 101 ");
+  }
+
+  public String statusLine() {
+    return statusLine;
+  }
+
+  public void sendText(String text) {
+    send(TEXT, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Sends one final frame with a masked payload, as clients must. */
+  public void send(int opcode, byte[] payload) {
+    try {
+      ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
+      frame.write(0x80 | opcode);
+      if (payload.length < 126) {
+        frame.write(0x80 | payload.length);
+      } else if (payload.length < 65_536) {
+        frame.write(0x80 | 126);
+        frame.write(payload.length >>> 8);
+        frame.write(payload.length);
+      } else {
+        frame.write(0x80 | 127);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+          frame.write((int) ((long) payload.length >>> shift));
+        }
+      }
+      byte[] mask = new byte[4];
+      ThreadLocalRandom.current().nextBytes(mask);
+      frame.write(mask);
+      for (int i = 0; i < payload.length; i++) {
+        frame.write(payload[i] ^ mask[i & 3]);
+      }
+      out.write(frame.toByteArray());
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Reads the next frame, or null when the server closed the TCP connection. */
+  public Frame read() {
+    try {
+      int first = in.read();
+      if (first < 0) {
+        return null;
+      }
+      int second = in.readUnsignedByte();
+      long length = second & 0x7f;
+      if (length == 126) {
+        length = in.readUnsignedShort();
+      } else if (length == 127) {
+        length = in.readLong();
+      }
+      byte[] payload = new byte[(int) length];
+      in.readFully(payload);
+      return new Frame(first & 0x0f, payload);
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("no frame within the socket timeout", e);
+    } catch (EOFException e) {
+      return null;
+    } catch (IOException e) {
+      return null; // reset by the server
+    }
+  }
+
+  /** Reads until a frame with {@code opcode} arrives; null if the connection ends first. */
+  public Frame readUntil(int opcode) {
+    Frame frame;
+    while ((frame = read()) != null) {
+      if (frame.opcode() == opcode) {
+        return frame;
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void close() {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package dev.switchboard.it;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real uber-jar ({@code target/switchboard.jar}) started as a child process with its own
+ * environment, exactly as the README's run command starts it. One process per distinct
+ * configuration is shared by every test class in the run and stopped when the test JVM exits.
+ */
+public final class ServerProcess {
+
+  private static final Map<String, ServerProcess> SHARED = new ConcurrentHashMap<>();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final String name;
+  private final Process process;
+  private final int port;
+  private final int healthPort;
+  private final Path log;
+  private volatile Duration startup = Duration.ZERO;
+
+  private ServerProcess(String name, Process process, int port, int healthPort, Path log) {
+    this.name = name;
+    this.process = process;
+    this.port = port;
+    this.healthPort = healthPort;
+    this.log = log;
+  }
+
+  /** The server with all defaults (but free ports). */
+  public static ServerProcess standard() {
+    return shared("standard", Map.of());
+  }
+
+  /** A server started once per test run for {@code name}, with extra environment variables. */
+  public static ServerProcess shared(String name, Map<String, String> env) {
+    return SHARED.computeIfAbsent(name, n -> start(n, env));
+  }
+
+  public static Path jar() {
+    return Path.of(System.getProperty("switchboard.jar", "target/switchboard.jar"));
+  }
+
+  public static ServerProcess start(String name, Map<String, String> env) {
+    int port = freePort();
+    int healthPort = freePort();
+    Path log = Path.of("target", "it-logs", name + ".log");
+    List<String> command = new ArrayList<>(javaCommand());
+    command.add(jar().toString());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    try {
+      Files.createDirectories(log.getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    builder.redirectOutput(log.toFile());
+    builder.environment().keySet().removeIf(k -> k.equals("REDIS_URL") || k.equals("PORT"));
+    builder.environment().put("PORT", String.valueOf(port));
+    builder.environment().put("HEALTH_PORT", String.valueOf(healthPort));
+    builder.environment().putAll(env);
+    long started = System.nanoTime();
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    int effectivePort = Integer.parseInt(builder.environment().get("PORT"));
+    ServerProcess server = new ServerProcess(name, process, effectivePort, healthPort, log);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
+    await("server " + name + " ready (log: " + log + ")")
+        .atMost(Duration.ofSeconds(180))
+        .pollInterval(Duration.ofMillis(200))
+        .failFast("server process exited", () -> !process.isAlive())
+        .until(() -> server.status("/readyz") == 200);
+    server.startup = Duration.ofNanos(System.nanoTime() - started);
+    System.out.printf(
+        "[it] server %s ready on port %d in %d ms%n",
+        name, effectivePort, server.startup.toMillis());
+    return server;
+  }
+
+  static List<String> javaCommand() {
+    return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar");
+  }
+
+  public URI ws(String pathAndQuery) {
+    return URI.create("ws://127.0.0.1:" + port + pathAndQuery);
+  }
+
+  public URI room(String roomId) {
+    return ws("/?roomId=" + roomId);
+  }
+
+  public URI http(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public int healthPort() {
+    return healthPort;
+  }
+
+  public Duration startup() {
+    return startup;
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public int status(String path) {
+    return get(http(path)).statusCode();
+  }
+
+  public static HttpResponse<String> get(URI uri) {
+    try {
+      return HTTP.send(
+          HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      return new FailedResponse(uri, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public void stop() {
+    if (process.isAlive()) {
+      process.destroy();
+      try {
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "server " + name + " on " + port;
+  }
+}

@@ -1,0 +1,172 @@
+package dev.switchboard.it;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.java_websocket.client.WebSocketClient;
+import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.handshake.ServerHandshake;
+import org.java_websocket.protocols.IProtocol;
+import org.java_websocket.protocols.Protocol;
+
+/** A real WebSocket client (Java-WebSocket) that records what it receives and how it closed. */
+public class TestClient extends WebSocketClient {
+
+  /** How a connection ended: the close code and reason the client saw. */
+  public record Closed(int code, String reason, boolean remote) {}
+
+  /** Sent by tests to learn that both members are in the room; never queued as a message. */
+  static final String SYNC = "{\"type\":\"control\",\"action\":\"it-sync\"}";
+
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+  private final CompletableFuture<Closed> closed = new CompletableFuture<>();
+  private final CompletableFuture<ServerHandshake> opened = new CompletableFuture<>();
+  private volatile boolean synced;
+  private volatile String sendOnOpen;
+
+  public TestClient(URI uri, Map<String, String> headers, List<String> subprotocols) {
+    super(uri, draft(subprotocols), new HashMap<>(headers), 5_000);
+    setConnectionLostTimeout(0); // the server's heartbeat is under test, not the client's
+  }
+
+  private static Draft_6455 draft(List<String> subprotocols) {
+    List<IProtocol> protocols =
+        subprotocols.isEmpty()
+            ? List.of(new Protocol(""))
+            : subprotocols.stream().map(p -> (IProtocol) new Protocol(p)).toList();
+    return new Draft_6455(List.of(), protocols);
+  }
+
+  /** Connects and waits for the handshake; fails the test if it does not complete. */
+  public static TestClient open(URI uri) {
+    return open(uri, Map.of(), List.of());
+  }
+
+  public static TestClient open(URI uri, Map<String, String> headers, List<String> subprotocols) {
+    TestClient client = new TestClient(uri, headers, subprotocols);
+    try {
+      if (!client.connectBlocking(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("WebSocket handshake with " + uri + " did not complete");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return client;
+  }
+
+  /** Connects and sends {@code message} the instant the socket opens, before anything else. */
+  public static TestClient openSending(URI uri, String message) {
+    TestClient client = new TestClient(uri, Map.of(), List.of());
+    client.sendOnOpen = message;
+    try {
+      if (!client.connectBlocking(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("WebSocket handshake with " + uri + " did not complete");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return client;
+  }
+
+  /** Connects without asserting success: for handshakes that are meant to fail. */
+  public static TestClient attempt(
+      URI uri, Map<String, String> headers, List<String> subprotocols) {
+    TestClient client = new TestClient(uri, headers, subprotocols);
+    try {
+      client.connectBlocking(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return client;
+  }
+
+  @Override
+  public void onOpen(ServerHandshake handshake) {
+    String first = sendOnOpen;
+    if (first != null) {
+      send(first); // in the same callback that reports the socket open
+    }
+    opened.complete(handshake);
+  }
+
+  @Override
+  public void onMessage(String message) {
+    if (message.equals(SYNC)) {
+      synced = true;
+      return;
+    }
+    messages.add(message);
+  }
+
+  @Override
+  public void onMessage(ByteBuffer bytes) {
+    messages.add("binary:" + bytes.remaining());
+  }
+
+  @Override
+  public void onClose(int code, String reason, boolean remote) {
+    closed.complete(new Closed(code, reason, remote));
+  }
+
+  @Override
+  public void onError(Exception ex) {
+    // Reported through onClose, which always follows.
+  }
+
+  /** The next message, waiting up to ten seconds; fails the test if none arrives. */
+  public String next() {
+    return next(WAIT);
+  }
+
+  public String next(Duration wait) {
+    try {
+      String message = messages.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+      if (message == null) {
+        throw new AssertionError("no message within " + wait + " on " + getURI());
+      }
+      return message;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The next message if one is already here. */
+  public String poll() {
+    return messages.poll();
+  }
+
+  /** How the connection closed, waiting up to ten seconds. */
+  public Closed awaitClose() {
+    return closed.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
+  }
+
+  boolean synced() {
+    return synced;
+  }
+
+  public boolean isClosedYet() {
+    return closed.isDone();
+  }
+
+  public String negotiatedSubprotocol() {
+    return getProtocol() == null ? "" : getProtocol().getProvidedProtocol();
+  }
+
+  public String handshakeStatus() {
+    ServerHandshake h = opened.getNow(null);
+    return h == null ? "none" : String.valueOf(h.getHttpStatus());
+  }
+}
