@@ -19,6 +19,18 @@ record Pair(TestClient first, TestClient second) {
     return new Pair(first, second);
   }
 
+  /** Waits until a raw client's messages reach {@code first}: both are in the room. */
+  static void awaitSyncFromRaw(TestClient first, RawWebSocket second) {
+    await("both members registered")
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              second.sendText(TestClient.SYNC);
+              return first.synced();
+            });
+  }
+
   /** Waits until {@code second}'s messages reach {@code first}: both are in the room. */
   static void awaitSync(TestClient first, TestClient second) {
     await("both members registered")

@@ -143,6 +143,10 @@ public class TestClient extends WebSocketClient {
     }
   }
 
+  public boolean hasMessage() {
+    return !messages.isEmpty();
+  }
+
   /** The next message if one is already here. */
   public String poll() {
     return messages.poll();
