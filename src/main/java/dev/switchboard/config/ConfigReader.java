@@ -89,20 +89,42 @@ final class ConfigReader {
     try {
       uri = new URI(raw.get());
     } catch (URISyntaxException e) {
+      // The reason alone: the input may hold a password.
       throw new ConfigException(name, "is not a valid URL (" + e.getReason() + ")");
     }
     if (uri.getScheme() == null
         || !schemes.contains(uri.getScheme().toLowerCase(Locale.ROOT))
-        || uri.getHost() == null) {
+        || host(uri).isEmpty()) {
       throw new ConfigException(
           name,
           "must be a URL with a host and one of the schemes "
               + schemes.stream().sorted().toList()
               + ", got \""
-              + SignalingConfig.maskUserInfo(uri)
+              + SignalingConfig.maskUserInfo(raw.get())
               + "\"");
     }
     return Optional.of(uri);
+  }
+
+  /**
+   * The host of a URL, also where {@link URI} finds none because the name is not a valid internet
+   * host name (such as {@code redis_cache}, a typical compose service name).
+   */
+  static String host(URI uri) {
+    if (uri.getHost() != null) {
+      return uri.getHost();
+    }
+    String authority = uri.getRawAuthority();
+    if (authority == null) {
+      return "";
+    }
+    String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+    if (hostPort.startsWith("[")) {
+      int close = hostPort.indexOf(']');
+      return close < 0 ? "" : hostPort.substring(0, close + 1);
+    }
+    int colon = hostPort.indexOf(':');
+    return colon < 0 ? hostPort : hostPort.substring(0, colon);
   }
 
   /** A comma-separated list of origins such as {@code https://play.example.com}. */

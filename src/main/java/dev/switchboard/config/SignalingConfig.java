@@ -20,6 +20,7 @@ import java.util.function.Function;
 public record SignalingConfig(
     String nodeEnv,
     int port,
+    int wsPort,
     int healthPort,
     Optional<URI> redisUrl,
     int roomCapacity,
@@ -85,6 +86,7 @@ public record SignalingConfig(
     return new SignalingConfig(
         r.text("NODE_ENV").orElse("development"),
         port,
+        wsPort,
         r.port("HEALTH_PORT", 8080),
         r.url("REDIS_URL", Set.of("redis", "rediss")),
         r.integer("ROOM_CAPACITY", 2, 1, 10_000),
@@ -133,10 +135,11 @@ public record SignalingConfig(
     Map<String, String> m = new LinkedHashMap<>();
     m.put("NODE_ENV", nodeEnv);
     m.put("PORT", String.valueOf(port));
+    m.put("WS_PORT", String.valueOf(wsPort));
     m.put("HEALTH_PORT", String.valueOf(healthPort));
     m.put(
         "REDIS_URL",
-        redisUrl.map(SignalingConfig::maskUserInfo).orElse("(unset: in-memory rooms)"));
+        redisUrl.map(u -> maskUserInfo(u.toString())).orElse("(unset: in-memory rooms)"));
     m.put("ROOM_CAPACITY", String.valueOf(roomCapacity));
     m.put("ROOM_TTL_SECONDS", String.valueOf(roomTtlSeconds));
     m.put("ROOM_ID_MAX_LENGTH", String.valueOf(roomIdMaxLength));
@@ -174,19 +177,28 @@ public record SignalingConfig(
     return secret.map(s -> "****").orElse("(unset)");
   }
 
-  static String maskUserInfo(URI uri) {
-    if (uri.getRawUserInfo() == null) {
-      return uri.toString();
+  /**
+   * The URL with the password (or a lone user-info token) replaced by {@code ****}. Works on the
+   * raw text, since {@link URI} parses no user info from authorities it cannot read as a host (an
+   * underscore in a compose service name is enough).
+   */
+  static String maskUserInfo(String url) {
+    int schemeEnd = url.indexOf("://");
+    if (schemeEnd < 0) {
+      return url;
     }
-    String user = uri.getRawUserInfo();
-    int colon = user.indexOf(':');
-    String masked = colon < 0 ? "****" : user.substring(0, colon) + ":****";
-    return uri.getScheme()
-        + "://"
-        + masked
-        + "@"
-        + uri.getHost()
-        + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
-        + (uri.getRawPath() == null ? "" : uri.getRawPath());
+    int authorityStart = schemeEnd + 3;
+    int authorityEnd = authorityStart;
+    while (authorityEnd < url.length() && "/?#".indexOf(url.charAt(authorityEnd)) < 0) {
+      authorityEnd++;
+    }
+    int at = url.lastIndexOf('@', authorityEnd - 1);
+    if (at < authorityStart) {
+      return url;
+    }
+    String userInfo = url.substring(authorityStart, at);
+    int colon = userInfo.indexOf(':');
+    String masked = colon < 0 ? "****" : userInfo.substring(0, colon) + ":****";
+    return url.substring(0, authorityStart) + masked + url.substring(at);
   }
 }

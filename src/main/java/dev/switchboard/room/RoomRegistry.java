@@ -3,11 +3,13 @@ package dev.switchboard.room;
 import dev.switchboard.config.SignalingConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Objects;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -54,10 +56,15 @@ public class RoomRegistry {
                 close(peer, CloseCause.INTERNAL_ERROR);
               } else if (!admitted) {
                 close(peer, CloseCause.ROOM_FULL);
-              } else if (peer.joined(frame -> deliver(peer, frame))) {
-                LOG.fine(() -> "Peer " + peer + " joined");
               } else {
-                store.releaseSeat(roomId, peer.id()); // it left while the claim was in flight
+                Delivery held = new Delivery(peer);
+                boolean joined = peer.joined(held);
+                held.closeLaggards();
+                if (joined) {
+                  LOG.fine(() -> "Peer " + peer + " joined");
+                } else {
+                  store.releaseSeat(roomId, peer.id()); // it left while the claim was in flight
+                }
               }
             });
     return peer;
@@ -65,7 +72,10 @@ public class RoomRegistry {
 
   /** Relays a frame from {@code sender} to every other joined member of its room. */
   public void relay(Peer sender, Frame frame) {
-    if (!sender.submit(frame, f -> deliver(sender, f))) {
+    Delivery delivery = new Delivery(sender);
+    boolean accepted = sender.submit(frame, delivery);
+    delivery.closeLaggards();
+    if (!accepted) {
       close(sender, CloseCause.SERVER_OVERLOADED);
     }
   }
@@ -90,7 +100,9 @@ public class RoomRegistry {
     rooms.computeIfPresent(peer.roomId(), (id, room) -> room.without(peer));
     if (was == Peer.State.JOINED) {
       store.releaseSeat(peer.roomId(), peer.id());
-      deliver(peer, Frame.PEER_DISCONNECTED);
+      Delivery goodbye = new Delivery(peer);
+      goodbye.accept(Frame.PEER_DISCONNECTED);
+      goodbye.closeLaggards();
       LOG.fine(() -> "Peer " + peer + " left");
     }
   }
@@ -137,15 +149,43 @@ public class RoomRegistry {
     return store.isReady();
   }
 
-  private void deliver(Peer sender, Frame frame) {
-    Room room = rooms.get(sender.roomId());
-    if (room == null) {
-      return;
+  /**
+   * Delivers one sender's frames to the other joined members of its room. It runs under the
+   * sender's lock (see {@link Peer#submit}), so members that fell behind are only collected here
+   * and closed by {@link #closeLaggards()} after the lock is released: closing takes the member's
+   * own lock, and two senders closing each other would otherwise deadlock.
+   */
+  private final class Delivery implements Consumer<Frame> {
+
+    private final Peer sender;
+    private List<Peer> laggards; // rare: allocated on the first overflow
+
+    Delivery(Peer sender) {
+      this.sender = sender;
     }
-    for (Peer member : room.members()) {
-      if (!Objects.equals(member, sender) && member.isJoined() && !member.outbox().offer(frame)) {
-        LOG.fine(() -> "Peer " + member + " fell behind; closing it");
-        close(member, CloseCause.SERVER_OVERLOADED);
+
+    @Override
+    public void accept(Frame frame) {
+      Room room = rooms.get(sender.roomId());
+      if (room == null) {
+        return;
+      }
+      for (Peer member : room.members()) {
+        if (member != sender && member.isJoined() && !member.outbox().offer(frame)) {
+          if (laggards == null) {
+            laggards = new ArrayList<>(1);
+          }
+          laggards.add(member);
+        }
+      }
+    }
+
+    void closeLaggards() {
+      if (laggards != null) {
+        for (Peer member : laggards) {
+          LOG.fine(() -> "Peer " + member + " fell behind; closing it");
+          close(member, CloseCause.SERVER_OVERLOADED);
+        }
       }
     }
   }
