@@ -24,14 +24,18 @@ sealed interface Admission {
   record Refused(CloseCause cause) implements Admission {}
 
   /**
-   * Checks a handshake in the original server's order: WSS, then the room id, then the subprotocol.
-   * (The origin was already checked by {@code checkOrigin}.)
+   * Checks a handshake in the original server's order: draining, WSS, then the room id, then the
+   * subprotocol. (The origin was already checked by {@code checkOrigin}.)
    */
   static Admission decide(
       SignalingConfig config,
+      boolean draining,
       Map<String, List<String>> headers,
       Map<String, List<String>> parameters,
       String requestScheme) {
+    if (draining) {
+      return new Refused(CloseCause.SERVER_DRAINING);
+    }
     if (config.requireWss() && !isSecure(headers, requestScheme)) {
       return new Refused(CloseCause.WSS_REQUIRED);
     }

@@ -1,6 +1,8 @@
 package dev.switchboard.relay;
 
 import dev.switchboard.config.SignalingConfig;
+import dev.switchboard.lifecycle.Drain;
+import dev.switchboard.metrics.SignalingMetrics;
 import dev.switchboard.room.RoomRegistry;
 import jakarta.enterprise.inject.spi.CDI;
 import jakarta.websocket.HandshakeResponse;
@@ -49,6 +51,7 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
     Admission admission =
         Admission.decide(
             context().config(),
+            context().drain().isDraining(),
             request.getHeaders(),
             request.getParameterMap(),
             request.getRequestURI() == null ? null : request.getRequestURI().getScheme());
@@ -76,7 +79,9 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
           new EndpointContext(
               cdi.select(RoomRegistry.class).get(),
               cdi.select(MessageCodec.class).get(),
-              cdi.select(SignalingConfig.class).get());
+              cdi.select(SignalingConfig.class).get(),
+              cdi.select(SignalingMetrics.class).get(),
+              cdi.select(Drain.class).get());
       context = c;
     }
     return c;

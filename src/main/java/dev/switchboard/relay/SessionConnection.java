@@ -17,9 +17,12 @@ final class SessionConnection implements Connection {
   private static final ByteBuffer NO_PAYLOAD = ByteBuffer.allocate(0);
 
   private final Session session;
+  private final int drainCloseCode;
 
-  SessionConnection(Session session) {
+  /** {@code drainCloseCode}: {@code SHUTDOWN_CLOSE_CODE}, sent instead of 1012 when draining. */
+  SessionConnection(Session session, int drainCloseCode) {
     this.session = session;
+    this.drainCloseCode = drainCloseCode;
   }
 
   @Override
@@ -46,8 +49,8 @@ final class SessionConnection implements Connection {
   public void close(CloseCause cause) {
     try {
       if (session.isOpen()) {
-        session.close(
-            new CloseReason(CloseReason.CloseCodes.getCloseCode(cause.code()), cause.reason()));
+        int code = cause == CloseCause.SERVER_DRAINING ? drainCloseCode : cause.code();
+        session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), cause.reason()));
       }
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.FINE, "Close failed; the socket is already gone", e);

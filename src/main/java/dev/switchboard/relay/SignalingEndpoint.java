@@ -1,5 +1,6 @@
 package dev.switchboard.relay;
 
+import dev.switchboard.metrics.SignalingMetrics.MessageType;
 import dev.switchboard.room.CloseCause;
 import dev.switchboard.room.Frame;
 import dev.switchboard.room.Peer;
@@ -41,7 +42,8 @@ public class SignalingEndpoint {
 
   @OnOpen
   public void onOpen(Session session, EndpointConfig endpointConfig) {
-    SessionConnection connection = new SessionConnection(session);
+    SessionConnection connection =
+        new SessionConnection(session, context.config().shutdownCloseCode());
     Object verdict = session.getUserProperties().get(Admission.USER_PROPERTY);
     if (verdict == null) {
       verdict = endpointConfig.getUserProperties().get(Admission.USER_PROPERTY);
@@ -67,9 +69,10 @@ public class SignalingEndpoint {
     }
     try {
       SignalMessage message = context.codec().decode(text);
+      context.metrics().received(typeOf(message));
       context.registry().relay(sender, Frame.of(context.codec().encode(message)));
     } catch (InvalidMessageException e) {
-      context.registry().reply(sender, Frame.of(context.codec().rejection(e)));
+      reject(sender, e);
     }
   }
 
@@ -94,12 +97,26 @@ public class SignalingEndpoint {
               .decode(bytes)
               .toString();
     } catch (CharacterCodingException e) {
-      InvalidMessageException invalid =
-          InvalidMessageException.notJson("binary frame is not UTF-8 text");
-      context.registry().reply(sender, Frame.of(context.codec().rejection(invalid)));
+      reject(sender, InvalidMessageException.notJson("binary frame is not UTF-8 text"));
       return;
     }
     onText(text);
+  }
+
+  private static MessageType typeOf(SignalMessage message) {
+    if (message instanceof SignalMessage.Offer) {
+      return MessageType.OFFER;
+    } else if (message instanceof SignalMessage.Answer) {
+      return MessageType.ANSWER;
+    } else if (message instanceof SignalMessage.Candidate) {
+      return MessageType.CANDIDATE;
+    }
+    return MessageType.CONTROL;
+  }
+
+  private void reject(Peer sender, InvalidMessageException e) {
+    context.metrics().rejected();
+    context.registry().reply(sender, Frame.of(context.codec().rejection(e)));
   }
 
   @OnMessage

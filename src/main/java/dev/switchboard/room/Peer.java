@@ -58,6 +58,10 @@ public final class Peer {
     return state == State.JOINED;
   }
 
+  boolean isJoining() {
+    return state == State.JOINING;
+  }
+
   /**
    * Relays a frame this peer sent, or holds it until the peer has joined. Runs {@code relay} under
    * this peer's lock so held frames and new ones leave in the order they were sent. Returns false

@@ -3,12 +3,17 @@ package dev.switchboard.room;
 import dev.switchboard.config.SignalingConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -28,15 +33,24 @@ public class RoomRegistry {
   private RoomStore store;
   private long backlogLimitBytes;
   private Executor closer;
+  private RoomEvents events;
+  private volatile CompletableFuture<Void> whenEmpty;
 
   /** For CDI's client proxy only. */
   protected RoomRegistry() {}
 
   @Inject
-  public RoomRegistry(RoomStore store, SignalingConfig config, @Background Executor closer) {
+  public RoomRegistry(
+      RoomStore store, SignalingConfig config, @Background Executor closer, RoomEvents events) {
     this.store = store;
     this.backlogLimitBytes = config.backpressureCloseThresholdBytes();
     this.closer = closer;
+    this.events = events;
+  }
+
+  /** A registry that reports no events. */
+  public RoomRegistry(RoomStore store, SignalingConfig config, Executor closer) {
+    this(store, config, closer, RoomEvents.NONE);
   }
 
   /**
@@ -45,6 +59,7 @@ public class RoomRegistry {
    * with {@link CloseCause#ROOM_FULL}.
    */
   public Peer open(RoomId roomId, Connection connection) {
+    long opened = System.nanoTime();
     Peer peer = new Peer(PeerId.random(), roomId, connection, backlogLimitBytes);
     rooms.compute(roomId, (id, room) -> room == null ? Room.of(id, peer) : room.with(peer));
     store
@@ -61,6 +76,7 @@ public class RoomRegistry {
                 boolean joined = peer.joined(held);
                 held.closeLaggards();
                 if (joined) {
+                  events.joined(System.nanoTime() - opened);
                   LOG.fine(() -> "Peer " + peer + " joined");
                 } else {
                   store.releaseSeat(roomId, peer.id()); // it left while the claim was in flight
@@ -72,8 +88,10 @@ public class RoomRegistry {
 
   /** Relays a frame from {@code sender} to every other joined member of its room. */
   public void relay(Peer sender, Frame frame) {
+    long start = System.nanoTime();
     Delivery delivery = new Delivery(sender);
     boolean accepted = sender.submit(frame, delivery);
+    events.relayed(delivery.recipients, System.nanoTime() - start);
     delivery.closeLaggards();
     if (!accepted) {
       close(sender, CloseCause.SERVER_OVERLOADED);
@@ -98,6 +116,10 @@ public class RoomRegistry {
     }
     peer.outbox().discard();
     rooms.computeIfPresent(peer.roomId(), (id, room) -> room.without(peer));
+    CompletableFuture<Void> waiting = whenEmpty;
+    if (waiting != null && rooms.isEmpty()) {
+      waiting.complete(null);
+    }
     if (was == Peer.State.JOINED) {
       store.releaseSeat(peer.roomId(), peer.id());
       Delivery goodbye = new Delivery(peer);
@@ -129,8 +151,31 @@ public class RoomRegistry {
 
   /** Closes a peer: it leaves at once, and the close frame is sent off the caller's thread. */
   public void close(Peer peer, CloseCause cause) {
+    if (peer.isJoined() || peer.isJoining()) {
+      events.closed(cause);
+    }
     leave(peer);
     closer.execute(() -> peer.connection().close(cause));
+  }
+
+  /** Waits until no peer is left on this instance; false if {@code timeout} passed first. */
+  public boolean awaitEmpty(Duration timeout) {
+    CompletableFuture<Void> emptied = new CompletableFuture<>();
+    whenEmpty = emptied;
+    if (rooms.isEmpty()) {
+      return true;
+    }
+    try {
+      emptied.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public Stream<Peer> peers() {
@@ -159,6 +204,7 @@ public class RoomRegistry {
 
     private final Peer sender;
     private List<Peer> laggards; // rare: allocated on the first overflow
+    private int recipients;
 
     Delivery(Peer sender) {
       this.sender = sender;
@@ -171,7 +217,12 @@ public class RoomRegistry {
         return;
       }
       for (Peer member : room.members()) {
-        if (member != sender && member.isJoined() && !member.outbox().offer(frame)) {
+        if (member == sender || !member.isJoined()) {
+          continue;
+        }
+        if (member.outbox().offer(frame)) {
+          recipients++;
+        } else {
           if (laggards == null) {
             laggards = new ArrayList<>(1);
           }

@@ -150,6 +150,21 @@ public final class ServerProcess {
     }
   }
 
+  /** Sends SIGTERM and waits for the process to exit; returns how long that took. */
+  public Duration terminate(Duration atMost) throws InterruptedException {
+    long start = System.nanoTime();
+    process.destroy();
+    if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError(this + " did not exit within " + atMost);
+    }
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  public int exitValue() {
+    return process.exitValue();
+  }
+
   public void stop() {
     if (process.isAlive()) {
       process.destroy();

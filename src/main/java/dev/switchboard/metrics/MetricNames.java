@@ -1,0 +1,23 @@
+package dev.switchboard.metrics;
+
+/** Every metric name in one place. Labels are bounded enums: never a room or peer id. */
+public final class MetricNames {
+
+  public static final String ACTIVE_CONNECTIONS = "signaling_active_connections";
+  public static final String LOCAL_ROOMS = "signaling_local_rooms";
+  public static final String MESSAGES_FORWARDED = "signaling_messages_forwarded_total";
+  public static final String SCHEMA_REJECTIONS = "signaling_schema_rejections_total";
+  public static final String BACKPRESSURE_CLOSES = "signaling_backpressure_closes_total";
+  public static final String MESSAGES_RECEIVED = "signaling_messages_received_total";
+  public static final String CLOSES = "signaling_closes_total";
+  public static final String FANOUT_LATENCY = "signaling_fanout_latency";
+  public static final String JOIN_LATENCY = "signaling_join_latency";
+
+  /** Label of {@link #MESSAGES_RECEIVED}: offer, answer, candidate or control. */
+  public static final String TYPE = "type";
+
+  /** Label of {@link #CLOSES}: a {@code CloseCause} in lower case. */
+  public static final String CAUSE = "cause";
+
+  private MetricNames() {}
+}

@@ -1,0 +1,134 @@
+package dev.switchboard.metrics;
+
+import dev.switchboard.room.CloseCause;
+import dev.switchboard.room.RoomEvents;
+import dev.switchboard.room.RoomRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import org.eclipse.microprofile.metrics.Counter;
+import org.eclipse.microprofile.metrics.Metadata;
+import org.eclipse.microprofile.metrics.MetricRegistry;
+import org.eclipse.microprofile.metrics.MetricUnits;
+import org.eclipse.microprofile.metrics.Tag;
+import org.eclipse.microprofile.metrics.Timer;
+
+/**
+ * Registers and updates the application's metrics. Gauges read the registry's live state when
+ * scraped, so they are right at every moment (the original updated them only on join). Counters and
+ * timers are looked up once, not per message.
+ */
+@ApplicationScoped
+public class SignalingMetrics implements RoomEvents {
+
+  /** The message types of v1, the only values of the {@code type} label. */
+  public enum MessageType {
+    OFFER,
+    ANSWER,
+    CANDIDATE,
+    CONTROL
+  }
+
+  @Inject MetricRegistry metrics;
+  @Inject RoomRegistry rooms;
+
+  private Counter forwarded;
+  private Counter schemaRejections;
+  private Counter backpressureCloses;
+  private final Map<MessageType, Counter> received = new EnumMap<>(MessageType.class);
+  private final Map<CloseCause, Counter> closes = new EnumMap<>(CloseCause.class);
+  private Timer fanoutLatency;
+  private Timer joinLatency;
+
+  /** Registers everything at start, so every series exists (at zero) before the first event. */
+  void register(@Observes @Initialized(ApplicationScoped.class) Object applicationStarted) {
+    metrics.gauge(
+        Metadata.builder()
+            .withName(MetricNames.ACTIVE_CONNECTIONS)
+            .withDescription("WebSocket connections open on this instance")
+            .build(),
+        rooms,
+        RoomRegistry::connectionCount);
+    metrics.gauge(
+        Metadata.builder()
+            .withName(MetricNames.LOCAL_ROOMS)
+            .withDescription("Rooms with at least one member on this instance")
+            .build(),
+        rooms,
+        RoomRegistry::roomCount);
+    forwarded = counter(MetricNames.MESSAGES_FORWARDED, "Frames handed to a recipient in a room");
+    schemaRejections =
+        counter(
+            MetricNames.SCHEMA_REJECTIONS,
+            "Client messages refused as invalid JSON or against the v1 schema");
+    backpressureCloses =
+        counter(
+            MetricNames.BACKPRESSURE_CLOSES,
+            "Connections closed because they fell too far behind (1013)");
+    for (MessageType type : MessageType.values()) {
+      received.put(
+          type,
+          counter(
+              MetricNames.MESSAGES_RECEIVED,
+              "Valid client messages by type",
+              new Tag(MetricNames.TYPE, type.name().toLowerCase(Locale.ROOT))));
+    }
+    for (CloseCause cause : CloseCause.values()) {
+      closes.put(
+          cause,
+          counter(
+              MetricNames.CLOSES,
+              "Connections the server closed, by cause",
+              new Tag(MetricNames.CAUSE, cause.name().toLowerCase(Locale.ROOT))));
+    }
+    fanoutLatency =
+        timer(MetricNames.FANOUT_LATENCY, "Time to hand one frame to every local recipient");
+    joinLatency = timer(MetricNames.JOIN_LATENCY, "Time from socket open to a confirmed seat");
+  }
+
+  public void received(MessageType type) {
+    received.get(type).inc();
+  }
+
+  public void rejected() {
+    schemaRejections.inc();
+  }
+
+  @Override
+  public void joined(long nanos) {
+    joinLatency.update(Duration.ofNanos(nanos));
+  }
+
+  @Override
+  public void relayed(int recipients, long nanos) {
+    forwarded.inc(recipients);
+    fanoutLatency.update(Duration.ofNanos(nanos));
+  }
+
+  @Override
+  public void closed(CloseCause cause) {
+    closes.get(cause).inc();
+    if (cause == CloseCause.SERVER_OVERLOADED) {
+      backpressureCloses.inc();
+    }
+  }
+
+  private Counter counter(String name, String description, Tag... tags) {
+    return metrics.counter(
+        Metadata.builder().withName(name).withDescription(description).build(), tags);
+  }
+
+  private Timer timer(String name, String description) {
+    return metrics.timer(
+        Metadata.builder()
+            .withName(name)
+            .withDescription(description)
+            .withUnit(MetricUnits.SECONDS)
+            .build());
+  }
+}

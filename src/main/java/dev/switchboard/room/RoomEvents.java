@@ -1,0 +1,20 @@
+package dev.switchboard.room;
+
+/**
+ * What the registry reports as it works, for metrics. Called on the relay path: implementations
+ * must be cheap and must not block.
+ */
+public interface RoomEvents {
+
+  /** Reports nothing; for tests and tools that construct a registry by hand. */
+  RoomEvents NONE = new RoomEvents() {};
+
+  /** A peer's seat was confirmed {@code nanos} after its socket opened. */
+  default void joined(long nanos) {}
+
+  /** One frame was handed to {@code recipients} members in {@code nanos}. */
+  default void relayed(int recipients, long nanos) {}
+
+  /** The server closed a connection. */
+  default void closed(CloseCause cause) {}
+}
