@@ -121,6 +121,25 @@ public record SignalingConfig(
         r.url("SIGNALING_PUBLIC_URL", Set.of("ws", "wss", "http", "https")));
   }
 
+  /**
+   * Settings this build accepts but cannot honour yet. Starting anyway would silently run without
+   * them (no authentication, or instances that do not see each other), so start-up stops with this
+   * message instead.
+   */
+  public Optional<String> unsupportedSetting() {
+    if (redisUrl.isPresent()) {
+      return Optional.of(
+          "REDIS_URL is set, but this build keeps rooms in memory only (Redis scale-out is not"
+              + " implemented yet); unset REDIS_URL to run a single instance");
+    }
+    if (enableAuth) {
+      return Optional.of(
+          "ENABLE_AUTH=true, but this build cannot check tokens yet (JWT authentication is not"
+              + " implemented); it refuses to start rather than run without authentication");
+    }
+    return Optional.empty();
+  }
+
   public boolean usesRedis() {
     return redisUrl.isPresent();
   }

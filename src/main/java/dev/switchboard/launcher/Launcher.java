@@ -2,7 +2,6 @@ package dev.switchboard.launcher;
 
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.SignalingConfig;
-import dev.switchboard.room.RoomStoreProducer;
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,8 +29,8 @@ public final class Launcher {
       System.exit(2);
       return;
     }
-    if (config.usesRedis()) {
-      System.err.println("switchboard: " + RoomStoreProducer.NO_REDIS_STORE);
+    if (config.unsupportedSetting().isPresent()) {
+      System.err.println("switchboard: " + config.unsupportedSetting().get());
       System.exit(2);
       return;
     }

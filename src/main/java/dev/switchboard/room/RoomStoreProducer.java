@@ -4,21 +4,15 @@ import dev.switchboard.config.SignalingConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
-/** Chooses the room store: in memory unless {@code REDIS_URL} is set. */
+/** Produces the room store: in memory (the Redis store is not implemented yet). */
 @ApplicationScoped
 public class RoomStoreProducer {
-
-  /** Shown when {@code REDIS_URL} is set on a build that has no Redis store yet. */
-  public static final String NO_REDIS_STORE =
-      "REDIS_URL is set, but this build keeps rooms in memory only (Redis scale-out is not"
-          + " implemented yet); unset REDIS_URL to run a single instance";
 
   @Produces
   @ApplicationScoped
   RoomStore store(SignalingConfig config) {
-    if (config.usesRedis()) {
-      throw new IllegalStateException(NO_REDIS_STORE);
-    }
+    // A REDIS_URL is refused at start (SignalingConfig.unsupportedSetting) until the Redis store
+    // exists.
     return new LocalRoomStore(config.roomCapacity());
   }
 }

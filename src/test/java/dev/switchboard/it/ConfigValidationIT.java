@@ -54,17 +54,25 @@ class ConfigValidationIT {
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
-      value = {"REDIS_URL|redis://:hunter2@127.0.0.1:6379/0"})
-  void refusesRedisUntilTheRedisStoreExistsWithoutPrintingThePassword(String variable, String value)
-      throws IOException, InterruptedException {
+      value = {
+        "REDIS_URL|redis://:hunter2@127.0.0.1:6379/0|REDIS_URL",
+        "ENABLE_AUTH|true|ENABLE_AUTH"
+      })
+  void refusesSettingsItCannotHonourYetWithoutPrintingSecrets(
+      String variable, String value, String named) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(ServerProcess.javaCommand());
     command.add(ServerProcess.jar().toString());
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put(variable, value);
+    builder.environment().put("JWT_SECRET", "hunter2-but-longer-than-thirty-two-bytes");
     Process process = builder.start();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.exitValue()).isEqualTo(2);
-    assertThat(output).contains("REDIS_URL").doesNotContain("hunter2");
+    assertThat(output.lines().toList())
+        .singleElement()
+        .asString()
+        .startsWith("switchboard: " + named)
+        .doesNotContain("hunter2");
   }
 }
