@@ -1,6 +1,7 @@
 package dev.switchboard.config;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +50,11 @@ public record SignalingConfig(
     Optional<String> jwtIssuer,
     Optional<String> jwtAudience,
     Optional<URI> jwksUrl,
+    Optional<String> jwtPublicKey,
+    long jwksCacheTtlSeconds,
+    int jwtClockSkewSeconds,
     String roomsClaim,
+    boolean jwtAllowAnyRoom,
     Optional<String> hostSecret,
     Optional<String> hostSecretPrevious,
     Optional<URI> signalingPublicUrl) {
@@ -74,13 +79,21 @@ public record SignalingConfig(
     String jwtAlg = r.oneOf("JWT_ALG", "HS256", JWT_ALGS, false);
     Optional<String> jwtSecret = r.text("JWT_SECRET");
     Optional<URI> jwksUrl = r.url("JWKS_URL", Set.of("http", "https"));
-    if (enableAuth && jwtAlg.startsWith("HS") && jwtSecret.isEmpty()) {
-      throw new ConfigException(
-          "JWT_SECRET", "is required when ENABLE_AUTH=true and JWT_ALG=" + jwtAlg);
+    Optional<String> jwtPublicKey = r.text("JWT_PUBLIC_KEY");
+    if (enableAuth && jwtAlg.startsWith("HS")) {
+      if (jwtSecret.isEmpty()) {
+        throw new ConfigException(
+            "JWT_SECRET", "is required when ENABLE_AUTH=true and JWT_ALG=" + jwtAlg);
+      }
+      int minBytes = Integer.parseInt(jwtAlg.substring(2)) / 8;
+      if (jwtSecret.get().getBytes(StandardCharsets.UTF_8).length < minBytes) {
+        throw new ConfigException(
+            "JWT_SECRET", "must be at least " + minBytes + " bytes for " + jwtAlg);
+      }
     }
-    if (enableAuth && !jwtAlg.startsWith("HS") && jwksUrl.isEmpty()) {
+    if (enableAuth && !jwtAlg.startsWith("HS") && jwksUrl.isEmpty() && jwtPublicKey.isEmpty()) {
       throw new ConfigException(
-          "JWKS_URL", "is required when ENABLE_AUTH=true and JWT_ALG=" + jwtAlg);
+          "JWKS_URL", "or JWT_PUBLIC_KEY is required when ENABLE_AUTH=true and JWT_ALG=" + jwtAlg);
     }
     int shutdownCloseCode = r.integer("SHUTDOWN_CLOSE_CODE", 1012, 1000, 4999);
     return new SignalingConfig(
@@ -115,7 +128,11 @@ public record SignalingConfig(
         r.text("JWT_ISSUER"),
         r.text("JWT_AUDIENCE"),
         jwksUrl,
+        jwtPublicKey,
+        r.longValue("JWKS_CACHE_TTL", 600, 60, 86_400),
+        r.integer("JWT_CLOCK_SKEW_SECONDS", 30, 0, 600),
         r.text("ROOMS_CLAIM").orElse("rooms"),
+        r.bool("JWT_ALLOW_ANY_ROOM", false),
         r.text("HOST_SECRET"),
         r.text("HOST_SECRET_PREVIOUS"),
         r.url("SIGNALING_PUBLIC_URL", Set.of("ws", "wss", "http", "https")));
@@ -131,11 +148,6 @@ public record SignalingConfig(
       return Optional.of(
           "REDIS_URL is set, but this build keeps rooms in memory only (Redis scale-out is not"
               + " implemented yet); unset REDIS_URL to run a single instance");
-    }
-    if (enableAuth) {
-      return Optional.of(
-          "ENABLE_AUTH=true, but this build cannot check tokens yet (JWT authentication is not"
-              + " implemented); it refuses to start rather than run without authentication");
     }
     return Optional.empty();
   }
@@ -185,7 +197,11 @@ public record SignalingConfig(
     m.put("JWT_ISSUER", jwtIssuer.orElse("(none)"));
     m.put("JWT_AUDIENCE", jwtAudience.orElse("(none)"));
     m.put("JWKS_URL", jwksUrl.map(URI::toString).orElse("(none)"));
+    m.put("JWT_PUBLIC_KEY", jwtPublicKey.map(k -> "(set)").orElse("(unset)"));
+    m.put("JWKS_CACHE_TTL", String.valueOf(jwksCacheTtlSeconds));
+    m.put("JWT_CLOCK_SKEW_SECONDS", String.valueOf(jwtClockSkewSeconds));
     m.put("ROOMS_CLAIM", roomsClaim);
+    m.put("JWT_ALLOW_ANY_ROOM", String.valueOf(jwtAllowAnyRoom));
     m.put("HOST_SECRET", mask(hostSecret));
     m.put("HOST_SECRET_PREVIOUS", mask(hostSecretPrevious));
     m.put("SIGNALING_PUBLIC_URL", signalingPublicUrl.map(URI::toString).orElse("(none)"));

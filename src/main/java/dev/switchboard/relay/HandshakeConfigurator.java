@@ -4,6 +4,7 @@ import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.lifecycle.Drain;
 import dev.switchboard.metrics.SignalingMetrics;
 import dev.switchboard.room.RoomRegistry;
+import dev.switchboard.security.TokenSource;
 import jakarta.enterprise.inject.spi.CDI;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
@@ -35,8 +36,19 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
 
   @Override
   public String getNegotiatedSubprotocol(List<String> supported, List<String> requested) {
-    // Only the configured protocol is ever agreed; the original server accepted any.
-    return context().config().subprotocol().filter(requested::contains).orElse("");
+    // Only the configured protocol is ever agreed; the original server accepted any. Without one,
+    // a browser that sent its token as "bearer.<token>" gets that entry back: a browser fails the
+    // connection when it offered protocols and the server picks none.
+    return context()
+        .config()
+        .subprotocol()
+        .filter(requested::contains)
+        .or(
+            () ->
+                requested.stream()
+                    .filter(p -> p.startsWith(TokenSource.PROTOCOL_PREFIX))
+                    .findFirst())
+        .orElse("");
   }
 
   @Override

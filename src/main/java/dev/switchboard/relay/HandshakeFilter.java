@@ -1,6 +1,10 @@
 package dev.switchboard.relay;
 
 import dev.switchboard.config.SignalingConfig;
+import dev.switchboard.room.InvalidRoomIdException;
+import dev.switchboard.room.RoomId;
+import dev.switchboard.security.TokenSource;
+import dev.switchboard.security.TokenVerifier;
 import jakarta.inject.Inject;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -9,12 +13,14 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * Runs before the WebSocket upgrade, where a refusal costs one HTTP response. Today it keeps the
- * {@code HEALTH_PORT} listener to the health paths; the per-IP connection limit and token checks
- * belong here too.
+ * Runs before the WebSocket upgrade, where a refusal costs one HTTP response: keeps the {@code
+ * HEALTH_PORT} listener to the health paths and, with {@code ENABLE_AUTH=true}, answers a missing
+ * or invalid token with 401 and a token for another room with 403. (A bad room id passes here and
+ * is closed with 1008 {@code Invalid roomId} once upgraded, as in the original.)
  */
 @WebFilter(urlPatterns = "/*")
 public class HandshakeFilter extends HttpFilter {
@@ -23,6 +29,12 @@ public class HandshakeFilter extends HttpFilter {
   private static final Set<String> HEALTH_PATHS = Set.of("/healthz", "/readyz");
 
   @Inject transient SignalingConfig config;
+  private transient TokenVerifier verifier;
+
+  @Override
+  public void init() {
+    verifier = config.enableAuth() ? new TokenVerifier(config) : null;
+  }
 
   @Override
   protected void doFilter(
@@ -34,6 +46,38 @@ public class HandshakeFilter extends HttpFilter {
       response.sendError(HttpServletResponse.SC_NOT_FOUND);
       return;
     }
+    if (verifier != null && isUpgrade(request)) {
+      Optional<RoomId> room = roomOf(request);
+      if (room.isPresent()) {
+        switch (verifier.check(TokenSource.of(request).orElse(null), room.get())) {
+          case UNAUTHORIZED -> {
+            response.setHeader("WWW-Authenticate", "Bearer");
+            response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "Unauthorized");
+            return;
+          }
+          case FORBIDDEN -> {
+            response.sendError(HttpServletResponse.SC_FORBIDDEN, "Forbidden");
+            return;
+          }
+          case ALLOWED -> {
+            // on to the upgrade
+          }
+        }
+      }
+    }
     chain.doFilter(request, response);
+  }
+
+  private static boolean isUpgrade(HttpServletRequest request) {
+    String upgrade = request.getHeader("Upgrade");
+    return upgrade != null && upgrade.equalsIgnoreCase("websocket");
+  }
+
+  private Optional<RoomId> roomOf(HttpServletRequest request) {
+    try {
+      return Optional.of(RoomId.parse(request.getParameter("roomId"), config.roomIdMaxLength()));
+    } catch (InvalidRoomIdException e) {
+      return Optional.empty();
+    }
   }
 }

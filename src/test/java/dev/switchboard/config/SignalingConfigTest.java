@@ -256,9 +256,27 @@ class SignalingConfigTest {
 
   @Test
   void authWithSecretIsAccepted() {
-    SignalingConfig c = config(Map.of("ENABLE_AUTH", "true", "JWT_SECRET", "s3cret"));
+    String secret = "s3cret-s3cret-s3cret-s3cret-s3cr";
+    SignalingConfig c = config(Map.of("ENABLE_AUTH", "true", "JWT_SECRET", secret));
     assertThat(c.enableAuth()).isTrue();
-    assertThat(c.jwtSecret()).contains("s3cret");
+    assertThat(c.jwtSecret()).contains(secret);
+  }
+
+  @Test
+  void authRefusesAnHmacSecretShorterThanTheAlgorithm() {
+    assertRejected(Map.of("ENABLE_AUTH", "true", "JWT_SECRET", "short"), "JWT_SECRET");
+    assertRejected(
+        Map.of("ENABLE_AUTH", "true", "JWT_ALG", "HS512", "JWT_SECRET", "x".repeat(48)),
+        "JWT_SECRET");
+  }
+
+  @Test
+  void authWithAnAsymmetricAlgorithmNeedsJwksOrAPublicKey() {
+    assertRejected(Map.of("ENABLE_AUTH", "true", "JWT_ALG", "RS256"), "JWKS_URL");
+    assertThat(
+            config(Map.of("ENABLE_AUTH", "true", "JWT_ALG", "ES256", "JWT_PUBLIC_KEY", "pem"))
+                .jwtPublicKey())
+        .contains("pem");
   }
 
   @Test
