@@ -2,7 +2,6 @@ package dev.switchboard.relay;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -10,9 +9,12 @@ import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.stream.JsonParser;
+import jakarta.json.stream.JsonParserFactory;
 import jakarta.json.stream.JsonParsingException;
 import java.io.StringReader;
+import java.util.Map;
 
 /**
  * Reads and writes v1 messages with JSON-B. Incoming text is bound to a JSON value and checked
@@ -25,6 +27,15 @@ import java.io.StringReader;
 public class MessageCodec {
 
   private final Jsonb jsonb = JsonbBuilder.create();
+
+  /**
+   * Made once: {@code Json.createParser} and {@code Json.createObjectBuilder} look the JSON-P
+   * provider up through the service loader on every call, which scanned the class path for each
+   * message and cost over a millisecond of CPU per relay.
+   */
+  private static final JsonProvider JSON = JsonProvider.provider();
+
+  private static final JsonParserFactory PARSERS = JSON.createParserFactory(Map.of());
 
   /** Parses and validates one client message; throws {@link InvalidMessageException}. */
   public SignalMessage decode(String text) {
@@ -57,7 +68,7 @@ public class MessageCodec {
 
   /** The control message that tells a sender why its message was not relayed. */
   public String rejection(InvalidMessageException e) {
-    JsonObject payload = Json.createObjectBuilder().add("error", e.getMessage()).build();
+    JsonObject payload = JSON.createObjectBuilder().add("error", e.getMessage()).build();
     return encode(new SignalMessage.Control(e.kind().action(), payload));
   }
 
@@ -75,7 +86,7 @@ public class MessageCodec {
    * trailing text after the value).
    */
   private static JsonValue parse(String text) {
-    try (JsonParser parser = Json.createParser(new StringReader(text))) {
+    try (JsonParser parser = PARSERS.createParser(new StringReader(text))) {
       if (!parser.hasNext()) {
         throw InvalidMessageException.notJson("message is empty");
       }

@@ -53,6 +53,7 @@ public class SignalingEndpoint {
       return;
     }
     Admission.Admitted admitted = (Admission.Admitted) verdict;
+    session.setMaxIdleTimeout(0); // see IdleTimeoutOff
     peer = context.registry().open(admitted.roomId(), connection);
   }
 

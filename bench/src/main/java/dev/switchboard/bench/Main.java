@@ -1,0 +1,461 @@
+package dev.switchboard.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/** Entry point: {@code java -jar switchboard-bench.jar SCENARIO [options]}. */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] argv) throws Exception {
+    System.setProperty("java.awt.headless", "true");
+    BenchArgs args;
+    try {
+      args = BenchArgs.parse(argv);
+    } catch (BenchArgs.UsageException e) {
+      System.err.println("error: " + e.getMessage());
+      System.err.println();
+      System.err.println(BenchArgs.USAGE);
+      System.exit(2);
+      return;
+    }
+    if (args.help) {
+      System.out.println(BenchArgs.USAGE);
+      return;
+    }
+    int code;
+    try {
+      code = run(args, System.out);
+    } catch (BenchArgs.UsageException e) {
+      System.err.println("error: " + e.getMessage());
+      code = 2;
+    }
+    System.exit(code);
+  }
+
+  static int run(BenchArgs args, PrintStream out) throws Exception {
+    String startedAt =
+        LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    RunResult res = new RunResult(args.scenario.id(), startedAt + "Z");
+    try (Bench b = new Bench(args, out)) {
+      fillParameters(args, b, res);
+      out.println(
+          "switchboard-bench "
+              + args.scenario.id()
+              + " against "
+              + args.url
+              + (args.url2 != null ? " and " + args.url2 : "")
+              + ", rooms prefixed "
+              + b.roomPrefix
+              + (b.connector.sourceIps().isEmpty()
+                  ? ""
+                  : ", source addresses " + b.connector.sourceIps().size()));
+      switch (args.scenario) {
+        case CONNECTIONS -> connections(args, b, res);
+        case RELAY, CROSS -> relay(args, b, res);
+        case CHURN -> churn(args, b, res);
+        default -> throw new IllegalStateException();
+      }
+      res.summary.putAll(b.errorSummary());
+      b.addWarnings(res);
+      b.closeAll();
+    }
+    Path dir = args.out != null ? args.out : defaultResultsDir().resolve(startedAt);
+    write(
+        res,
+        dir,
+        args.scenario == BenchArgs.Scenario.RELAY || args.scenario == BenchArgs.Scenario.CROSS);
+    out.println();
+    out.print(MarkdownWriter.table(res.rows));
+    for (String w : res.warnings) {
+      out.println("WARNING: " + w);
+    }
+    out.println("results: " + dir.toAbsolutePath());
+    return 0;
+  }
+
+  static void fillParameters(BenchArgs a, Bench b, RunResult res) {
+    Map<String, Object> p = res.parameters;
+    p.put("scenario", a.scenario.id());
+    p.put("url", a.url.toString());
+    if (a.url2 != null) {
+      p.put("url2", a.url2.toString());
+    }
+    if (a.scenario == BenchArgs.Scenario.CONNECTIONS) {
+      p.put("clients", a.clients);
+    } else {
+      p.put("rooms", a.rooms);
+    }
+    if (a.scenario == BenchArgs.Scenario.RELAY || a.scenario == BenchArgs.Scenario.CROSS) {
+      p.put("ratePerMember", a.rateSteps.isEmpty() ? a.rate : null);
+      p.put("offeredSteps", new ArrayList<Object>(a.offeredSteps()));
+      p.put("payloadBytes", a.payloadBytes);
+      p.put("drainS", a.drainNanos / 1e9);
+    }
+    if (a.scenario == BenchArgs.Scenario.CHURN) {
+      p.put("joinRate", a.joinRate);
+    }
+    p.put("durationS", a.durationNanos / 1e9);
+    p.put("warmupS", a.warmupNanos / 1e9);
+    p.put("connectRate", a.connectRate);
+    p.put("maxPending", a.maxPending);
+    p.put("threads", a.threads);
+    List<Object> ips = new ArrayList<>();
+    for (InetAddress ip : b.connector.sourceIps()) {
+      ips.add(ip.getHostAddress());
+    }
+    p.put("sourceIps", ips);
+    p.put("serverPids", new ArrayList<Object>(a.serverPids));
+    p.put("roomPrefix", b.roomPrefix);
+    p.put("clientCores", Runtime.getRuntime().availableProcessors());
+    p.put("clientJava", System.getProperty("java.version"));
+    p.put("commandLine", new LinkedHashMap<String, Object>(a.given));
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  static void connections(BenchArgs a, Bench b, RunResult res) throws InterruptedException {
+    long rss0 = b.rssBytes();
+    double heap0 = b.heapBytes();
+    b.startProgress(null);
+    double openSeconds = b.openRooms(a.clients / 2, a.url, a.url);
+    int opened = b.connected.get();
+    long firstStart = b.firstConnectNanos.get();
+    long lastOpen = b.lastOpenNanos.get();
+    double connectSpan = lastOpen > firstStart ? (lastOpen - firstStart) / 1e9 : Double.NaN;
+    long rss1 = b.rssBytes();
+    double heap1 = b.heapBytes();
+    b.stage = "holding";
+    long holdEnd = System.nanoTime() + a.durationNanos;
+    Bench.sleepUntil(holdEnd);
+    int stillConnected = b.connected.get();
+    long rss2 = b.rssBytes();
+    double heap2 = b.heapBytes();
+
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("clients", a.clients);
+    row.put("opened", opened);
+    row.put("roomsConfirmed", b.ready().size());
+    row.put("stillConnected", stillConnected);
+    row.put("closedDuringHold", opened - stillConnected);
+    row.put("connectPerS", Double.isNaN(connectSpan) ? Double.NaN : opened / connectSpan);
+    row.put("openAndConfirmS", openSeconds);
+    row.putAll(LatencySummary.of(b.handshake.getIntervalHistogram()).toMap("handshake"));
+    row.put("serverRssBeforeMiB", mib(rss0));
+    row.put("serverRssConnectedMiB", mib(rss1));
+    row.put("serverRssAfterHoldMiB", mib(rss2));
+    row.put(
+        "rssPerConnKiB",
+        rss0 >= 0 && rss2 >= 0 && stillConnected > 0
+            ? (rss2 - rss0) / 1024.0 / stillConnected
+            : Double.NaN);
+    row.put("serverHeapBeforeMiB", heap0 / 1048576.0);
+    row.put("serverHeapAfterHoldMiB", heap2 / 1048576.0);
+    if (rss0 >= 0 && rss2 < rss0 + 1024L * stillConnected) {
+      res.warnings.add(
+          "server RSS grew by less than 1 KiB per connection: the JVM likely reused memory freed from an earlier run; "
+              + "measure memory per connection on a freshly started server.");
+    }
+    row.put(
+        "heapPerConnKiB",
+        !Double.isNaN(heap0) && !Double.isNaN(heap2) && stillConnected > 0
+            ? (heap2 - heap0) / 1024.0 / stillConnected
+            : Double.NaN);
+    res.rows.add(row);
+    res.summary.put("serverHeapConnectedMiB", heap1 / 1048576.0);
+    if (!a.serverPids.isEmpty() && rss0 < 0) {
+      res.warnings.add(
+          "server RSS unavailable: could not read /proc/<pid>/status for " + a.serverPids);
+    }
+    if (Double.isNaN(heap0) || Double.isNaN(heap2)) {
+      res.warnings.add(
+          "server heap unavailable: no memory_usedHeap_bytes in " + a.metricsUrlFor(a.url));
+    } else {
+      res.warnings.add(
+          "heap per connection is used heap after minus before, without forcing a GC: treat it as rough.");
+    }
+  }
+
+  static double mib(long bytes) {
+    return bytes < 0 ? Double.NaN : bytes / 1048576.0;
+  }
+
+  // ---------------------------------------------------------------- relay / cross
+
+  static void relay(BenchArgs a, Bench b, RunResult res) throws InterruptedException {
+    long clk = ProcStats.clockTicksPerSecond();
+    b.startProgress(
+        () -> {
+          Bench.Phase p = b.phase;
+          return p == null ? "" : " window sent=" + p.sent.sum() + " recv=" + p.received.sum();
+        });
+    URI urlB = a.scenario == BenchArgs.Scenario.CROSS ? a.url2 : a.url;
+    b.openRooms(a.rooms, a.url, urlB);
+    List<Room> ready = b.ready();
+    if (ready.isEmpty()) {
+      res.warnings.add("no room was confirmed: nothing to measure");
+      return;
+    }
+    if (ready.size() < a.rooms) {
+      res.warnings.add(
+          "only "
+              + ready.size()
+              + " of "
+              + a.rooms
+              + " rooms were confirmed; load was spread over those");
+    }
+    String padding = Wire.padding(a.payloadBytes);
+    List<LatencyPlot.Point> points = new ArrayList<>();
+    List<Double> steps = a.offeredSteps();
+    for (int s = 0; s < steps.size(); s++) {
+      double offered = steps.get(s);
+      double perSender = offered / (2.0 * ready.size());
+      long start = System.nanoTime();
+      long from = start + a.warmupNanos;
+      long to = from + a.durationNanos;
+      Bench.Phase ph = new Bench.Phase("step " + (s + 1), from, to);
+      b.phase = ph;
+      b.stage = "step " + (s + 1) + "/" + steps.size() + " warmup";
+      for (Room r : ready) {
+        b.startSender(r.a, perSender, padding);
+        b.startSender(r.b, perSender, padding);
+      }
+      Bench.sleepUntil(from);
+      b.stage = "step " + (s + 1) + "/" + steps.size() + " measure";
+      List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
+      ProcStats.CpuSnapshot self0 = Bench.selfCpu();
+      Bench.sleepUntil(to);
+      List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
+      ProcStats.CpuSnapshot self1 = Bench.selfCpu();
+      b.stopSenders();
+      b.stage = "step " + (s + 1) + "/" + steps.size() + " drain";
+      double drainedS = drain(ph, to, a.drainNanos);
+      long rss = b.rssBytes();
+
+      Histogram lat = ph.latency.getIntervalHistogram();
+      LatencySummary sum = LatencySummary.of(lat);
+      LatencySummary lag = LatencySummary.of(ph.sendLag.getIntervalHistogram());
+      SeqTracker.Loss loss = SeqTracker.Loss.of(ph.sent.sum(), ph.received.sum());
+      double windowS = a.durationNanos / 1e9;
+      double cpuS = Bench.cpuSeconds(cpu0, cpu1, clk);
+
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("step", s + 1);
+      row.put("offeredMsgsPerS", offered);
+      row.put("ratePerMember", perSender);
+      row.put("rooms", ready.size());
+      row.put("sentPerS", loss.sent() / windowS);
+      row.put("deliveredPerS", loss.received() / windowS);
+      row.put("sent", loss.sent());
+      row.put("received", loss.received());
+      row.put("lost", loss.lost());
+      row.put("lossPct", loss.lostPct());
+      row.put("outOfOrder", ph.outOfOrder.sum());
+      row.put("droppedSocketFull", ph.dropped.sum());
+      row.put("drainS", drainedS);
+      row.put("p50Ms", sum.p50Ms());
+      row.put("p90Ms", sum.p90Ms());
+      row.put("p99Ms", sum.p99Ms());
+      row.put("p999Ms", sum.p999Ms());
+      row.put("maxMs", sum.maxMs());
+      row.put("meanMs", sum.meanMs());
+      row.put("sendLagP99Ms", lag.p99Ms());
+      row.put("serverCpuS", cpuS);
+      row.put("serverCores", Double.isNaN(cpuS) ? Double.NaN : cpuS / windowS);
+      row.put(
+          "serverCpuUsPerMsg",
+          Double.isNaN(cpuS) || loss.received() == 0 ? Double.NaN : cpuS * 1e6 / loss.received());
+      row.put("serverRssMiB", mib(rss));
+      row.put(
+          "clientCores",
+          self0 == null || self1 == null ? Double.NaN : ProcStats.coresUsed(self0, self1, clk));
+      res.rows.add(row);
+      points.add(new LatencyPlot.Point(offered, sum.p50Ms(), sum.p99Ms(), sum.p999Ms()));
+      b.out.printf(
+          Locale.ROOT,
+          "step %d: offered %.0f msg/s, delivered %.0f msg/s, loss %d (%.3f%%), ooo %d, p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms%s%n",
+          s + 1,
+          offered,
+          loss.received() / windowS,
+          loss.lost(),
+          loss.lostPct(),
+          ph.outOfOrder.sum(),
+          sum.p50Ms(),
+          sum.p99Ms(),
+          sum.p999Ms(),
+          sum.maxMs(),
+          Double.isNaN(cpuS)
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  ", server %.1f us CPU/msg",
+                  cpuS * 1e6 / Math.max(1, loss.received())));
+      if (loss.lost() > 0 && drainedS >= a.drainNanos / 1e9 + DRAIN_EXTRA_NANOS / 1e9 - 0.5) {
+        res.warnings.add(
+            String.format(
+                Locale.ROOT,
+                "step %d: messages were still arriving when the drain ended (%.1f s): "
+                    + "some of the %d counted as lost are only late; the server is overloaded at this load.",
+                s + 1,
+                drainedS,
+                loss.lost()));
+      }
+      if (lag.p99Ms() > 5) {
+        res.warnings.add(
+            String.format(
+                Locale.ROOT,
+                "step %d: the generator sent late (send lag p99 %.1f ms): "
+                    + "it or the machine is saturated, so latencies include client scheduling delay.",
+                s + 1,
+                lag.p99Ms()));
+      }
+    }
+    b.phase = null;
+    res.summary.put("plotPoints", points.size());
+    res.plot = points;
+  }
+
+  /** Extra time a drain may take while messages are still arriving. */
+  static final long DRAIN_EXTRA_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /**
+   * Waits at least {@code minNanos} after the window's end, then until every message sent in the
+   * window has arrived, or nothing arrived for 500 ms, or {@link #DRAIN_EXTRA_NANOS} more passed.
+   * Returns the seconds waited after the window.
+   */
+  static double drain(Bench.Phase ph, long windowEnd, long minNanos) throws InterruptedException {
+    Bench.sleepUntil(windowEnd + minNanos);
+    long limit = windowEnd + minNanos + DRAIN_EXTRA_NANOS;
+    long prev = -1;
+    while (System.nanoTime() < limit) {
+      long got = ph.received.sum();
+      if (got >= ph.sent.sum() || got == prev) {
+        break;
+      }
+      prev = got;
+      Bench.sleepUntil(Math.min(limit, System.nanoTime() + 500_000_000L));
+    }
+    return (System.nanoTime() - windowEnd) / 1e9;
+  }
+
+  // ---------------------------------------------------------------- churn
+
+  static void churn(BenchArgs a, Bench b, RunResult res) throws InterruptedException {
+    b.startProgress(
+        () -> {
+          Bench.Churn c = b.churn;
+          return c == null
+              ? ""
+              : " leaves="
+                  + c.leaves.sum()
+                  + " joins="
+                  + c.joins.sum()
+                  + " retries="
+                  + c.joinRetries.sum();
+        });
+    b.openRooms(a.rooms, a.url, a.url);
+    int ready = b.ready().size();
+    if (ready == 0) {
+      res.warnings.add("no room was confirmed: nothing to churn");
+      return;
+    }
+    long start = System.nanoTime();
+    long from = start + a.warmupNanos;
+    long to = from + a.durationNanos;
+    Bench.Phase ph = new Bench.Phase("churn", from, to);
+    b.phase = ph;
+    Bench.Churn c = b.new Churn(a.url);
+    b.churn = c;
+    b.stage = "churn warmup";
+    var tick = b.ticker.scheduleAtFixedRate(c::tick, 10, 10, TimeUnit.MILLISECONDS);
+    Bench.sleepUntil(from);
+    b.stage = "churn measure";
+    long joins0 = c.joins.sum();
+    Bench.sleepUntil(to);
+    tick.cancel(false);
+    long joinsDuring = c.joins.sum() - joins0;
+    b.stage = "churn drain";
+    Bench.sleepUntil(to + a.drainNanos);
+
+    double windowS = a.durationNanos / 1e9;
+    LatencySummary join = LatencySummary.of(c.joinLatency.getIntervalHistogram());
+    LatencySummary leave = LatencySummary.of(ph.leave.getIntervalHistogram());
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("rooms", ready);
+    row.put("targetJoinsPerS", a.joinRate);
+    row.put("joinsPerS", joinsDuring / windowS);
+    row.put("joinsStartedInWindow", c.joinsInWindow.sum());
+    row.put("joinRetries", c.joinRetries.sum());
+    row.put("leaveTimeouts", c.leaveTimeouts.sum());
+    row.put("skippedNoIdleRoom", c.skippedBusy.sum());
+    row.putAll(join.toMap("join"));
+    row.put("leaveNotifyP50Ms", leave.p50Ms());
+    row.put("leaveNotifyP99Ms", leave.p99Ms());
+    row.put("leaveNotifyMaxMs", leave.maxMs());
+    row.put("roomsReadyAtEnd", b.ready().size());
+    res.rows.add(row);
+    b.out.printf(
+        Locale.ROOT,
+        "churn: %.1f joins/s, join p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms, retries %d%n",
+        joinsDuring / windowS,
+        join.p50Ms(),
+        join.p99Ms(),
+        join.p999Ms(),
+        join.maxMs(),
+        c.joinRetries.sum());
+    if (c.skippedBusy.sum() > 0) {
+      res.warnings.add(
+          c.skippedBusy.sum()
+              + " leave ticks found no idle room: --join-rate is too high for --rooms.");
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  static void write(RunResult res, Path dir, boolean plot) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(
+        dir.resolve("result.json"), JsonWriter.write(res.toMap()), StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("result.md"), MarkdownWriter.render(res), StandardCharsets.UTF_8);
+    if (plot && res.plot != null) {
+      LatencyPlot.write(
+          res.plot,
+          "Switchboard " + res.scenario + ": latency vs offered load",
+          dir.resolve("latency.png"));
+    }
+  }
+
+  /**
+   * bench/results next to bench/target when run from the jar, else ./bench/results or ./results.
+   */
+  static Path defaultResultsDir() {
+    try {
+      Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (jar.getFileName().toString().endsWith(".jar")
+          && jar.getParent() != null
+          && jar.getParent().getFileName().toString().equals("target")
+          && jar.getParent().getParent() != null) {
+        return jar.getParent().getParent().resolve("results");
+      }
+    } catch (Exception e) {
+      // fall through
+    }
+    return Files.isDirectory(Path.of("bench")) ? Path.of("bench", "results") : Path.of("results");
+  }
+}

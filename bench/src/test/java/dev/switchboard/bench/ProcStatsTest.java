@@ -1,0 +1,93 @@
+package dev.switchboard.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class ProcStatsTest {
+
+  // A real-shaped /proc/PID/stat line: utime (field 14) = 1500, stime (15) = 300.
+  static final String STAT_BEFORE =
+      "24955 (java) S 1 24955 1 0 -1 4194560 160313 0 12 0 1500 300 0 0 20 0 62 0 "
+          + "277823 9376280576 149257 18446744073709551615 1 1 0 0 0 0 0 4096 16796879 0 0 0 17 1 0 0 0 0 0";
+  static final String STAT_AFTER =
+      "24955 (java) S 1 24955 1 0 -1 4194560 160313 0 12 0 1900 400 0 0 20 0 62 0 "
+          + "277823 9376280576 149257 18446744073709551615 1 1 0 0 0 0 0 4096 16796879 0 0 0 17 1 0 0 0 0 0";
+
+  @Test
+  void parsesUtimeAndStimeFromStatLine() {
+    ProcStats.CpuSnapshot s = ProcStats.parseStat(STAT_BEFORE, 0);
+
+    assertThat(s.utimeTicks()).isEqualTo(1500);
+    assertThat(s.stimeTicks()).isEqualTo(300);
+    assertThat(s.totalTicks()).isEqualTo(1800);
+  }
+
+  @Test
+  void commandNameWithSpacesAndParenthesesDoesNotShiftFields() {
+    String odd = "77 (my (odd) proc) R 1 77 1 0 -1 0 0 0 0 0 42 8 0 0 20 0 1 0 100 0 0";
+    ProcStats.CpuSnapshot s = ProcStats.parseStat(odd, 0);
+
+    assertThat(s.utimeTicks()).isEqualTo(42);
+    assertThat(s.stimeTicks()).isEqualTo(8);
+  }
+
+  @Test
+  void cpuPerMessageFromTwoSnapshots() {
+    ProcStats.CpuSnapshot before = ProcStats.parseStat(STAT_BEFORE, 0);
+    ProcStats.CpuSnapshot after = ProcStats.parseStat(STAT_AFTER, 10_000_000_000L);
+
+    // 500 ticks at 100/s = 5 s CPU over 100,000 messages = 50 us each
+    assertThat(ProcStats.cpuSeconds(before, after, 100)).isCloseTo(5.0, within(1e-9));
+    assertThat(ProcStats.cpuMicrosPerMessage(before, after, 100, 100_000))
+        .isCloseTo(50.0, within(1e-9));
+    assertThat(ProcStats.coresUsed(before, after, 100)).isCloseTo(0.5, within(1e-9));
+  }
+
+  @Test
+  void cpuPerMessageRespectsTheClockTickRate() {
+    ProcStats.CpuSnapshot before = ProcStats.parseStat(STAT_BEFORE, 0);
+    ProcStats.CpuSnapshot after = ProcStats.parseStat(STAT_AFTER, 1);
+
+    assertThat(ProcStats.cpuMicrosPerMessage(before, after, 1000, 100_000))
+        .isCloseTo(5.0, within(1e-9));
+  }
+
+  @Test
+  void cpuPerMessageIsNaNWithoutMessages() {
+    ProcStats.CpuSnapshot s = ProcStats.parseStat(STAT_BEFORE, 0);
+
+    assertThat(ProcStats.cpuMicrosPerMessage(s, s, 100, 0)).isNaN();
+  }
+
+  @Test
+  void cpuGoingBackwardsIsRejected() {
+    ProcStats.CpuSnapshot before = ProcStats.parseStat(STAT_AFTER, 0);
+    ProcStats.CpuSnapshot after = ProcStats.parseStat(STAT_BEFORE, 1);
+
+    assertThatThrownBy(() -> ProcStats.cpuSeconds(before, after, 100))
+        .hasMessageContaining("backwards");
+  }
+
+  @Test
+  void malformedStatLineIsRejectedWithAClearMessage() {
+    assertThatThrownBy(() -> ProcStats.parseStat("garbage", 0))
+        .hasMessageContaining("/proc/PID/stat");
+    assertThatThrownBy(() -> ProcStats.parseStat("1 (x) S 1 2", 0)).hasMessageContaining("fields");
+  }
+
+  @Test
+  void readsVmRssInBytesFromStatus() {
+    String status =
+        "Name:\tjava\nVmPeak:\t 9376280 kB\nVmRSS:\t  583192 kB\nRssAnon:\t 500000 kB\n";
+
+    assertThat(ProcStats.parseVmRssBytes(status)).hasValue(583_192L * 1024);
+  }
+
+  @Test
+  void missingVmRssIsEmpty() {
+    assertThat(ProcStats.parseVmRssBytes("Name:\tkthreadd\nState:\tS\n")).isEmpty();
+  }
+}

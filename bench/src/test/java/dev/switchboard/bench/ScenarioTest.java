@@ -1,0 +1,182 @@
+package dev.switchboard.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the scenarios end to end, briefly, against {@link MiniRelayServer}. */
+class ScenarioTest {
+  MiniRelayServer server;
+  final ByteArrayOutputStream console = new ByteArrayOutputStream();
+  final PrintStream out = new PrintStream(console, true, StandardCharsets.UTF_8);
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new MiniRelayServer();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  String url() {
+    return "ws://127.0.0.1:" + server.port() + "/";
+  }
+
+  String console() {
+    return console.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void relayDeliversEveryMessageInOrderAndWritesAllOutputs(@TempDir Path dir) throws Exception {
+    BenchArgs a =
+        BenchArgs.parse(
+            "relay",
+            "--url",
+            url(),
+            "--rooms",
+            "4",
+            "--rate-steps",
+            "200,400",
+            "--duration",
+            "600ms",
+            "--warmup",
+            "200ms",
+            "--drain",
+            "1s",
+            "--out",
+            dir.toString());
+
+    assertThat(Main.run(a, out)).isZero();
+
+    String json = Files.readString(dir.resolve("result.json"));
+    assertThat(json)
+        .contains("\"step\": 1")
+        .contains("\"step\": 2")
+        .contains("\"lost\": 0")
+        .contains("\"outOfOrder\": 0")
+        .contains("\"connectFailures\": 0");
+    assertThat(json).doesNotContain("\"received\": 0,");
+    assertThat(dir.resolve("result.md")).exists();
+    assertThat(dir.resolve("latency.png")).exists();
+    assertThat(console()).contains("connected=8").contains("step 2: offered 400 msg/s");
+  }
+
+  @Test
+  void crossConnectsTheSecondMemberToTheSecondUrl(@TempDir Path dir) throws Exception {
+    BenchArgs a =
+        BenchArgs.parse(
+            "cross",
+            "--url",
+            url(),
+            "--url2",
+            "ws://localhost:" + server.port() + "/",
+            "--rooms",
+            "2",
+            "--rate",
+            "20",
+            "--duration",
+            "400ms",
+            "--warmup",
+            "100ms",
+            "--drain",
+            "1s",
+            "--out",
+            dir.toString());
+
+    assertThat(Main.run(a, out)).isZero();
+
+    assertThat(Files.readString(dir.resolve("result.json")))
+        .contains("\"url2\"")
+        .contains("\"lost\": 0");
+  }
+
+  @Test
+  void rateLimitedRepliesProduceAClearWarning(@TempDir Path dir) throws Exception {
+    server.rateLimitEvery = 5;
+    BenchArgs a =
+        BenchArgs.parse(
+            "relay",
+            "--url",
+            url(),
+            "--rooms",
+            "2",
+            "--rate",
+            "50",
+            "--duration",
+            "400ms",
+            "--warmup",
+            "100ms",
+            "--drain",
+            "200ms",
+            "--out",
+            dir.toString());
+
+    Main.run(a, out);
+
+    assertThat(console())
+        .contains(
+            "WARNING: the server answered {\"type\":\"control\",\"action\":\"rate-limited\"}");
+    assertThat(Files.readString(dir.resolve("result.md"))).contains("rate-limited replies");
+  }
+
+  @Test
+  void connectionsOpensAndHoldsEveryClient(@TempDir Path dir) throws Exception {
+    BenchArgs a =
+        BenchArgs.parse(
+            "connections",
+            "--url",
+            url(),
+            "--clients",
+            "40",
+            "--duration",
+            "300ms",
+            "--out",
+            dir.toString());
+
+    Main.run(a, out);
+
+    String json = Files.readString(dir.resolve("result.json"));
+    assertThat(json)
+        .contains("\"opened\": 40")
+        .contains("\"stillConnected\": 40")
+        .contains("\"roomsConfirmed\": 20");
+    // no /metrics on the mini server
+    assertThat(json).contains("server heap unavailable");
+  }
+
+  @Test
+  void churnRejoinsAndMeasuresJoinLatency(@TempDir Path dir) throws Exception {
+    BenchArgs a =
+        BenchArgs.parse(
+            "churn",
+            "--url",
+            url(),
+            "--rooms",
+            "5",
+            "--join-rate",
+            "20",
+            "--duration",
+            "700ms",
+            "--warmup",
+            "100ms",
+            "--drain",
+            "1s",
+            "--out",
+            dir.toString());
+
+    Main.run(a, out);
+
+    String json = Files.readString(dir.resolve("result.json"));
+    assertThat(json).contains("\"roomsReadyAtEnd\": 5").doesNotContain("\"joinCount\": 0,");
+  }
+}

@@ -1,0 +1,73 @@
+package dev.switchboard.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A few seconds of the benchmark harness against the real server: proves the harness and the server
+ * agree on the protocol. Not a benchmark; numbers come from the README's bench commands.
+ */
+class BenchSmokeIT {
+
+  private final ServerProcess server = ServerProcess.standard();
+
+  private String bench(String... args) throws IOException, InterruptedException {
+    Path jar = Path.of(System.getProperty("bench.jar", "bench/target/switchboard-bench.jar"));
+    assertThat(jar).as("built by mvn verify before the integration tests").exists();
+    Path out = Files.createTempDirectory("bench-smoke");
+    List<String> command = new ArrayList<>(ServerProcess.javaCommand());
+    command.add(jar.toString());
+    command.addAll(List.of(args));
+    command.addAll(List.of("--out", out.toString(), "--server-pid", String.valueOf(server.pid())));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(90, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(output).isZero();
+    assertThat(out.resolve("result.json")).exists();
+    return output + "\n" + Files.readString(out.resolve("result.json"));
+  }
+
+  @Test
+  void relaysAShortOpenLoopRunWithoutLossOrReordering() throws Exception {
+    String output =
+        bench(
+            "relay",
+            "--url",
+            server.ws("/").toString(),
+            "--rooms",
+            "10",
+            "--rate",
+            "5",
+            "--duration",
+            "2s",
+            "--warmup",
+            "1s",
+            "--drain",
+            "1s");
+    assertThat(output).containsPattern("step 1: .* loss 0 \\(0\\.000%\\), ooo 0,");
+  }
+
+  @Test
+  void holdsIdleConnectionsInRoomsOfTwo() throws Exception {
+    String output =
+        bench(
+            "connections",
+            "--url",
+            server.ws("/").toString(),
+            "--clients",
+            "40",
+            "--duration",
+            "2s");
+    assertThat(output)
+        .containsPattern("\"stillConnected\"\\s*:\\s*40\\b")
+        .containsPattern("\"closedDuringHold\"\\s*:\\s*0\\b");
+  }
+}
