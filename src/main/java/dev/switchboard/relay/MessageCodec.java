@@ -30,8 +30,7 @@ public class MessageCodec {
 
   /**
    * Made once: {@code Json.createParser} and {@code Json.createObjectBuilder} look the JSON-P
-   * provider up through the service loader on every call, which scanned the class path for each
-   * message and cost over a millisecond of CPU per relay.
+   * provider up through the service loader on every call, a class-path scan per message.
    */
   private static final JsonProvider JSON = JsonProvider.provider();
 

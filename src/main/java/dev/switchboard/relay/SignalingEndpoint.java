@@ -53,7 +53,6 @@ public class SignalingEndpoint {
       return;
     }
     Admission.Admitted admitted = (Admission.Admitted) verdict;
-    session.setMaxIdleTimeout(0); // see IdleTimeoutOff
     peer = context.registry().open(admitted.roomId(), connection);
   }
 
