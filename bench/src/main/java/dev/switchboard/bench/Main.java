@@ -392,6 +392,12 @@ public final class Main {
     long joinsDuring = c.joins.sum() - joins0;
     b.stage = "churn drain";
     Bench.sleepUntil(to + a.drainNanos);
+    // Rejoins started just before the window closed may still be confirming: wait for them (not
+    // for a fixed time, which a busy machine outlasts), bounded like the relay drain.
+    long limit = to + a.drainNanos + DRAIN_EXTRA_NANOS;
+    while (b.ready().size() < ready && System.nanoTime() < limit) {
+      Bench.sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20));
+    }
 
     double windowS = a.durationNanos / 1e9;
     LatencySummary join = LatencySummary.of(c.joinLatency.getIntervalHistogram());
