@@ -33,6 +33,15 @@ final class Bench implements WsClient.Listener, AutoCloseable {
   static final long SYNC_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   static final long SYNC_MAX_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
   static final long SYNC_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(15);
+
+  /**
+   * A churn rejoin whose sync stalls is retried after this long rather than the full {@link
+   * #SYNC_TIMEOUT_NANOS}. (A rejoin's sync was seen to stall, rarely, against the test relay; the
+   * cause is not found yet, so the harness recovers the room instead of leaving it stuck past the
+   * end of the run.)
+   */
+  static final long REJOIN_SYNC_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(3);
+
   static final long LEAVE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   /** A measured window: messages (or joins) whose start time falls in [from, to) count. */
@@ -277,7 +286,8 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     if (r.b != m || st == Room.State.READY || st == Room.State.FAILED || !c.isOpen()) {
       return;
     }
-    if (System.nanoTime() - startedAt > SYNC_TIMEOUT_NANOS) {
+    long timeout = st == Room.State.JOINING ? REJOIN_SYNC_TIMEOUT_NANOS : SYNC_TIMEOUT_NANOS;
+    if (System.nanoTime() - startedAt > timeout) {
       syncTimeouts.increment();
       onSyncTimeout(r, m);
       return;
@@ -435,6 +445,15 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     }
   }
 
+  /** How many rooms are in each state, for the results (and for diagnosing stuck rooms). */
+  String roomStates() {
+    Map<Room.State, Integer> counts = new java.util.EnumMap<>(Room.State.class);
+    for (Room r : rooms) {
+      counts.merge(r.state, 1, Integer::sum);
+    }
+    return counts.toString();
+  }
+
   List<Room> ready() {
     List<Room> out = new ArrayList<>();
     for (Room r : rooms) {
@@ -489,23 +508,29 @@ final class Bench implements WsClient.Listener, AutoCloseable {
   }
 
   void stopSenders() throws InterruptedException {
+    // Each sender lives on its connection's event loop: cancel it there and wait until every loop
+    // has done so, so no message is sent after this returns.
+    List<io.netty.util.concurrent.Future<?>> cancelled = new ArrayList<>();
     for (Room r : rooms) {
       for (Room.Member m : new Room.Member[] {r.a, r.b}) {
         WsClient c = m.client;
         if (c != null && c.channel() != null) {
-          c.channel()
-              .eventLoop()
-              .execute(
-                  () -> {
-                    if (m.sender != null) {
-                      m.sender.cancel(false);
-                      m.sender = null;
-                    }
-                  });
+          cancelled.add(
+              c.channel()
+                  .eventLoop()
+                  .submit(
+                      () -> {
+                        if (m.sender != null) {
+                          m.sender.cancel(false);
+                          m.sender = null;
+                        }
+                      }));
         }
       }
     }
-    Thread.sleep(50);
+    for (io.netty.util.concurrent.Future<?> f : cancelled) {
+      f.await(1, TimeUnit.SECONDS);
+    }
   }
 
   static void sleepUntil(long nanos) throws InterruptedException {

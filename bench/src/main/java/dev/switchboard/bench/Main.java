@@ -415,6 +415,7 @@ public final class Main {
     row.put("leaveNotifyP99Ms", leave.p99Ms());
     row.put("leaveNotifyMaxMs", leave.maxMs());
     row.put("roomsReadyAtEnd", b.ready().size());
+    row.put("roomStatesAtEnd", b.roomStates());
     res.rows.add(row);
     b.out.printf(
         Locale.ROOT,
