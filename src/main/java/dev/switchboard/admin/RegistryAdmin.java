@@ -36,7 +36,9 @@ public class RegistryAdmin implements RegistryMXBean {
       if (server.isRegistered(candidate)) {
         server.unregisterMBean(candidate); // left by an earlier deployment of this application
       }
-      server.registerMBean(new Delegate(this), candidate);
+      // `this` is the bean instance (an observer runs on it, not on the client proxy), so JMX
+      // introspects RegistryMXBean directly.
+      server.registerMBean(this, candidate);
       name = candidate;
     } catch (JMException e) {
       LOG.log(Level.WARNING, "JMX management is unavailable", e);
@@ -77,42 +79,5 @@ public class RegistryAdmin implements RegistryMXBean {
   @Override
   public long drain() {
     return drainer.drain().toMillis();
-  }
-
-  /**
-   * The object registered with JMX: a plain class implementing the MXBean interface, since the CDI
-   * client proxy's class is not one JMX can introspect.
-   */
-  private static final class Delegate implements RegistryMXBean {
-    private final RegistryMXBean target;
-
-    Delegate(RegistryMXBean target) {
-      this.target = target;
-    }
-
-    @Override
-    public int getConnections() {
-      return target.getConnections();
-    }
-
-    @Override
-    public int getRooms() {
-      return target.getRooms();
-    }
-
-    @Override
-    public boolean isDraining() {
-      return target.isDraining();
-    }
-
-    @Override
-    public boolean isReady() {
-      return target.isReady();
-    }
-
-    @Override
-    public long drain() {
-      return target.drain();
-    }
   }
 }
