@@ -52,13 +52,7 @@ public class Drain {
     draining = true;
     int clients = registry.connectionCount();
     LOG.info(() -> "Draining " + clients + " connections");
-    registry
-        .peers()
-        .forEach(
-            peer -> {
-              registry.reply(peer, RECONNECT);
-              registry.close(peer, CloseCause.SERVER_DRAINING);
-            });
+    registry.peers().forEach(peer -> registry.finish(peer, RECONNECT, CloseCause.SERVER_DRAINING));
     boolean emptied = registry.awaitEmpty(Duration.ofMillis(config.drainTimeoutMs()));
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     LOG.info(

@@ -4,6 +4,7 @@ import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.lifecycle.Drain;
 import dev.switchboard.metrics.SignalingMetrics;
 import dev.switchboard.room.RoomRegistry;
+import java.util.concurrent.Executor;
 
 /** What every endpoint instance needs, looked up from CDI once by the configurator. */
 record EndpointContext(
@@ -11,4 +12,5 @@ record EndpointContext(
     MessageCodec codec,
     SignalingConfig config,
     SignalingMetrics metrics,
-    Drain drain) {}
+    Drain drain,
+    Executor background) {}

@@ -3,6 +3,7 @@ package dev.switchboard.relay;
 import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.lifecycle.Drain;
 import dev.switchboard.metrics.SignalingMetrics;
+import dev.switchboard.room.BackgroundExecutor;
 import dev.switchboard.room.RoomRegistry;
 import dev.switchboard.security.TokenSource;
 import jakarta.enterprise.inject.spi.CDI;
@@ -93,7 +94,8 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
               cdi.select(MessageCodec.class).get(),
               cdi.select(SignalingConfig.class).get(),
               cdi.select(SignalingMetrics.class).get(),
-              cdi.select(Drain.class).get());
+              cdi.select(Drain.class).get(),
+              cdi.select(BackgroundExecutor.class).get().scheduler());
       context = c;
     }
     return c;

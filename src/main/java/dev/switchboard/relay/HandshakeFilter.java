@@ -20,7 +20,8 @@ import java.util.Set;
  * Runs before the WebSocket upgrade, where a refusal costs one HTTP response: keeps the {@code
  * HEALTH_PORT} listener to the health paths and, with {@code ENABLE_AUTH=true}, answers a missing
  * or invalid token with 401 and a token for another room with 403. (A bad room id passes here and
- * is closed with 1008 {@code Invalid roomId} once upgraded, as in the original.)
+ * is closed with 1008 {@code Invalid roomId} once upgraded, as in the original.) On Payara it also
+ * hands upgrades a {@link PipelineSafeUpgradeHandler}.
  */
 @WebFilter(urlPatterns = "/*")
 public class HandshakeFilter extends HttpFilter {
@@ -30,10 +31,29 @@ public class HandshakeFilter extends HttpFilter {
 
   @Inject transient SignalingConfig config;
   private transient TokenVerifier verifier;
+  private boolean tyrusServlet;
 
   @Override
   public void init() {
     verifier = config.enableAuth() ? new TokenVerifier(config) : null;
+    tyrusServlet = tyrusServletPresent();
+  }
+
+  /**
+   * Whether WebSockets are upgraded by Payara's Tyrus servlet handler, which {@link
+   * PipelineSafeUpgradeHandler} extends. Checked by name: on other servers (Open Liberty) that
+   * class and so the subclass cannot be loaded at all.
+   */
+  private static boolean tyrusServletPresent() {
+    try {
+      Class.forName(
+          "org.glassfish.tyrus.servlet.TyrusHttpUpgradeHandler",
+          false,
+          HandshakeFilter.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   @Override
@@ -64,6 +84,10 @@ public class HandshakeFilter extends HttpFilter {
           }
         }
       }
+    }
+    if (tyrusServlet && isUpgrade(request)) {
+      chain.doFilter(PipelineSafeUpgradeHandler.guard(request), response);
+      return;
     }
     chain.doFilter(request, response);
   }

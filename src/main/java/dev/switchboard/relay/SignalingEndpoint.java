@@ -49,7 +49,9 @@ public class SignalingEndpoint {
       verdict = endpointConfig.getUserProperties().get(Admission.USER_PROPERTY);
     }
     if (verdict instanceof Admission.Refused refused) {
-      connection.close(refused.cause());
+      // Not from inside onOpen: closing while the container is still completing the upgrade has
+      // been reported to hang or corrupt Grizzly's request state (tyrus#389, glassfish#20702).
+      context.background().execute(() -> connection.close(refused.cause()));
       return;
     }
     Admission.Admitted admitted = (Admission.Admitted) verdict;

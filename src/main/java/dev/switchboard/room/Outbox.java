@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One recipient's outbound frames: sent one at a time in the order offered, with the bytes not yet
@@ -25,6 +26,8 @@ final class Outbox {
   private final AtomicLong pendingBytes = new AtomicLong();
   private final AtomicBoolean sending = new AtomicBoolean();
   private volatile boolean discarded;
+  private volatile boolean sealed;
+  private final AtomicReference<Runnable> whenFlushed = new AtomicReference<>();
 
   Outbox(Connection connection, long limitBytes) {
     this.connection = connection;
@@ -36,7 +39,7 @@ final class Outbox {
    * over the limit: the caller then closes the recipient.
    */
   boolean offer(Frame frame) {
-    if (discarded) {
+    if (discarded || sealed) {
       return true;
     }
     if (pendingBytes.addAndGet(frame.bytes()) > limitBytes) {
@@ -56,6 +59,32 @@ final class Outbox {
   void discard() {
     discarded = true;
     queue.clear();
+    runWhenFlushed();
+  }
+
+  /**
+   * Queues {@code last} behind everything already queued, ignores later offers, and runs {@code
+   * then} once all of it is written (or the connection failed). For a close that must not lose what
+   * was already on its way, such as a drain's {@code reconnect}.
+   */
+  void finish(Frame last, Runnable then) {
+    whenFlushed.set(then);
+    if (!sealed && !discarded) {
+      pendingBytes.addAndGet(last.bytes());
+      queue.add(last);
+    }
+    sealed = true;
+    drain();
+    if (queue.isEmpty() && !sending.get()) {
+      runWhenFlushed();
+    }
+  }
+
+  private void runWhenFlushed() {
+    Runnable then = whenFlushed.getAndSet(null);
+    if (then != null) {
+      then.run();
+    }
   }
 
   /**
@@ -69,6 +98,9 @@ final class Outbox {
       if (frame == null || discarded) {
         sending.set(false);
         if (queue.isEmpty() || discarded) {
+          if (sealed || discarded) {
+            runWhenFlushed();
+          }
           return;
         }
         continue;

@@ -110,11 +110,17 @@ public class RoomRegistry {
    * if it had joined. Safe to call more than once.
    */
   public void leave(Peer peer) {
+    leave(peer, true);
+  }
+
+  private void leave(Peer peer, boolean discardOutbox) {
     Peer.State was = peer.leave();
     if (was == Peer.State.LEFT) {
       return;
     }
-    peer.outbox().discard();
+    if (discardOutbox) {
+      peer.outbox().discard();
+    }
     rooms.computeIfPresent(peer.roomId(), (id, room) -> room.without(peer));
     CompletableFuture<Void> waiting = whenEmpty;
     if (waiting != null && rooms.isEmpty()) {
@@ -156,6 +162,18 @@ public class RoomRegistry {
     }
     leave(peer);
     closer.execute(() -> peer.connection().close(cause));
+  }
+
+  /**
+   * Closes a peer after a last frame: it leaves at once, but what was already queued for it and
+   * then {@code last} are still written before the close frame.
+   */
+  public void finish(Peer peer, Frame last, CloseCause cause) {
+    if (peer.isJoined() || peer.isJoining()) {
+      events.closed(cause);
+    }
+    peer.outbox().finish(last, () -> closer.execute(() -> peer.connection().close(cause)));
+    leave(peer, false);
   }
 
   /** Waits until no peer is left on this instance; false if {@code timeout} passed first. */

@@ -17,6 +17,7 @@ class MalformedInputIT {
 
   private static final long SEED = 20261128L;
   private static final int RANDOM_TEXTS = 500;
+  private static final int PIPELINED_TRIALS = 300;
 
   private final ServerProcess server = ServerProcess.standard();
 
@@ -75,6 +76,36 @@ class MalformedInputIT {
     Pair pair = Pair.join(server, room);
     pair.first().send("{\"type\":\"answer\",\"sdp\":\"fine\"}");
     assertThat(pair.second().next()).isEqualTo("{\"type\":\"answer\",\"sdp\":\"fine\"}");
+  }
+
+  /**
+   * Clients may not send before the 101, but some do. On Payara's Tyrus such a frame, read together
+   * with the upgrade request, used to park the HTTP worker thread forever: a few hundred of them
+   * stopped the whole server. Each trial here would then hang, and later ones find no thread.
+   */
+  @Test
+  void relaysAFramePipelinedWithTheUpgradeRequestAndKeepsServing() throws InterruptedException {
+    String room = SignalingIT.room();
+    Pair pair = Pair.join(server, room);
+    TestClient host = pair.first();
+    pair.second().closeBlocking();
+    assertThat(host.next()).isEqualTo("{\"type\":\"peer-disconnected\"}");
+
+    int relayed = 0;
+    for (int trial = 0; trial < PIPELINED_TRIALS; trial++) {
+      String offer = "{\"type\":\"offer\",\"sdp\":\"pipelined " + trial + "\"}";
+      try (RawWebSocket raw = RawWebSocket.connectPipelining(server.room(room), offer)) {
+        assertThat(raw.upgraded()).as("trial %d upgraded", trial).isTrue();
+        if (host.next().equals(offer)) {
+          relayed++;
+        }
+      }
+      assertThat(host.next()).isEqualTo("{\"type\":\"peer-disconnected\"}");
+    }
+    System.out.printf(
+        "[it] pipelined upgrades: %d trials, %d relayed%n", PIPELINED_TRIALS, relayed);
+    assertThat(relayed).isEqualTo(PIPELINED_TRIALS);
+    assertThat(server.status("/healthz")).isEqualTo(200);
   }
 
   static List<String> battery() {

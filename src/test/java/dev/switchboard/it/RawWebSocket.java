@@ -58,6 +58,18 @@ public final class RawWebSocket implements AutoCloseable {
 
   /** Opens the TCP connection and performs the upgrade with the given extra header lines. */
   public static RawWebSocket connect(URI uri, String... extraHeaders) {
+    return connect(uri, new byte[0], extraHeaders);
+  }
+
+  /**
+   * Sends the upgrade request and, in the same write, the given text frame: a client that does not
+   * wait for the 101 before its first message.
+   */
+  public static RawWebSocket connectPipelining(URI uri, String text) {
+    return connect(uri, encode(TEXT, text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static RawWebSocket connect(URI uri, byte[] pipelined, String... extraHeaders) {
     try {
       Socket socket = new Socket(uri.getHost(), uri.getPort());
       socket.setSoTimeout(15_000);
@@ -85,7 +97,10 @@ public final class RawWebSocket implements AutoCloseable {
         request.append(header).append("\r\n");
       }
       request.append("\r\n");
-      out.write(request.toString().getBytes(StandardCharsets.ISO_8859_1));
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      bytes.write(request.toString().getBytes(StandardCharsets.ISO_8859_1));
+      bytes.write(pipelined);
+      out.write(bytes.toByteArray());
       out.flush();
       DataInputStream in = new DataInputStream(socket.getInputStream());
       String status = readHeaders(in);
@@ -125,31 +140,35 @@ public final class RawWebSocket implements AutoCloseable {
   /** Sends one final frame with a masked payload, as clients must. */
   public void send(int opcode, byte[] payload) {
     try {
-      ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-      frame.write(0x80 | opcode);
-      if (payload.length < 126) {
-        frame.write(0x80 | payload.length);
-      } else if (payload.length < 65_536) {
-        frame.write(0x80 | 126);
-        frame.write(payload.length >>> 8);
-        frame.write(payload.length);
-      } else {
-        frame.write(0x80 | 127);
-        for (int shift = 56; shift >= 0; shift -= 8) {
-          frame.write((int) ((long) payload.length >>> shift));
-        }
-      }
-      byte[] mask = new byte[4];
-      ThreadLocalRandom.current().nextBytes(mask);
-      frame.write(mask);
-      for (int i = 0; i < payload.length; i++) {
-        frame.write(payload[i] ^ mask[i & 3]);
-      }
-      out.write(frame.toByteArray());
+      out.write(encode(opcode, payload));
       out.flush();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static byte[] encode(int opcode, byte[] payload) {
+    ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
+    frame.write(0x80 | opcode);
+    if (payload.length < 126) {
+      frame.write(0x80 | payload.length);
+    } else if (payload.length < 65_536) {
+      frame.write(0x80 | 126);
+      frame.write(payload.length >>> 8);
+      frame.write(payload.length);
+    } else {
+      frame.write(0x80 | 127);
+      for (int shift = 56; shift >= 0; shift -= 8) {
+        frame.write((int) ((long) payload.length >>> shift));
+      }
+    }
+    byte[] mask = new byte[4];
+    ThreadLocalRandom.current().nextBytes(mask);
+    frame.writeBytes(mask);
+    for (int i = 0; i < payload.length; i++) {
+      frame.write(payload[i] ^ mask[i & 3]);
+    }
+    return frame.toByteArray();
   }
 
   /** Reads the next frame, or null when the server closed the TCP connection. */

@@ -299,4 +299,52 @@ class OutboxTest {
     bySender.forEach(
         (sender, seq) -> assertThat(seq).as("frames of thread %s", sender).isEqualTo(expected));
   }
+
+  @Test
+  void finishWritesWhatWasQueuedThenTheLastFrameThenRunsTheCloseOnce() {
+    DeferredConnection connection = new DeferredConnection();
+    Outbox outbox = new Outbox(connection, 1_000_000);
+    outbox.offer(Frame.of("a"));
+    outbox.offer(Frame.of("b"));
+    AtomicInteger closes = new AtomicInteger();
+
+    outbox.finish(Frame.of("last"), closes::incrementAndGet);
+    outbox.offer(Frame.of("after"));
+
+    assertThat(closes).hasValue(0);
+    connection.completeNext(null);
+    connection.completeNext(null);
+    assertThat(closes).as("not before the last frame is written").hasValue(0);
+    connection.completeNext(null);
+    assertThat(connection.sent).containsExactly("a", "b", "last");
+    assertThat(closes).hasValue(1);
+    outbox.discard();
+    assertThat(closes).hasValue(1);
+  }
+
+  @Test
+  void finishOnAnIdleOutboxClosesOnceTheLastFrameIsWritten() {
+    InlineConnection connection = new InlineConnection();
+    Outbox outbox = new Outbox(connection, 1_000_000);
+    AtomicInteger closes = new AtomicInteger();
+
+    outbox.finish(Frame.of("last"), closes::incrementAndGet);
+
+    assertThat(connection.sent).containsExactly("last");
+    assertThat(closes).hasValue(1);
+  }
+
+  @Test
+  void finishStillClosesWhenASendFails() {
+    DeferredConnection connection = new DeferredConnection();
+    Outbox outbox = new Outbox(connection, 1_000_000);
+    outbox.offer(Frame.of("a"));
+    AtomicInteger closes = new AtomicInteger();
+    outbox.finish(Frame.of("last"), closes::incrementAndGet);
+
+    connection.completeNext(new java.io.IOException("reset"));
+
+    assertThat(closes).hasValue(1);
+    assertThat(connection.sent).containsExactly("a");
+  }
 }
