@@ -27,12 +27,6 @@ public class ConfigProducer {
   void read() {
     Config mp = ConfigProvider.getConfig(ConfigProducer.class.getClassLoader());
     config = SignalingConfig.from(name -> mp.getOptionalValue(name, String.class).orElse(null));
-    config
-        .unsupportedSetting()
-        .ifPresent(
-            problem -> {
-              throw new IllegalStateException(problem);
-            });
     APPLICATION_LOGGER.setLevel(julLevel(config.logLevel()));
     LOG.info(
         () ->

@@ -24,6 +24,8 @@ public record SignalingConfig(
     int wsPort,
     int healthPort,
     Optional<URI> redisUrl,
+    Optional<String> redissonConfig,
+    long instanceTtlMs,
     int roomCapacity,
     int roomTtlSeconds,
     int roomIdMaxLength,
@@ -102,6 +104,8 @@ public record SignalingConfig(
         wsPort,
         r.port("HEALTH_PORT", 8080),
         r.url("REDIS_URL", Set.of("redis", "rediss")),
+        redissonConfig(r),
+        r.longValue("INSTANCE_TTL_MS", 10_000L, 1_000L, 300_000L),
         r.integer("ROOM_CAPACITY", 2, 1, 10_000),
         r.integer("ROOM_TTL_SECONDS", 120, 0, Integer.MAX_VALUE),
         r.integer("ROOM_ID_MAX_LENGTH", 64, 1, 1024),
@@ -117,7 +121,7 @@ public record SignalingConfig(
         r.token("SUBPROTOCOL"),
         r.oneOf("LOG_LEVEL", "info", LOG_LEVELS, true),
         r.bool("PRETTY_LOGS", false),
-        r.text("INSTANCE_ID").orElseGet(InstanceIds::generate),
+        instanceId(r),
         r.longValue("DRAIN_TIMEOUT_MS", 5_000L, 0, 3_600_000L),
         shutdownCloseCode,
         r.integer("CB_ERROR_THRESHOLD", 5, 1, Integer.MAX_VALUE),
@@ -138,22 +142,28 @@ public record SignalingConfig(
         r.url("SIGNALING_PUBLIC_URL", Set.of("ws", "wss", "http", "https")));
   }
 
-  /**
-   * Settings this build accepts but cannot honour yet. Starting anyway would silently run without
-   * them (no authentication, or instances that do not see each other), so start-up stops with this
-   * message instead.
-   */
-  public Optional<String> unsupportedSetting() {
-    if (redisUrl.isPresent()) {
-      return Optional.of(
-          "REDIS_URL is set, but this build keeps rooms in memory only (Redis scale-out is not"
-              + " implemented yet); unset REDIS_URL to run a single instance");
+  /** {@code INSTANCE_ID}: it names Redis keys and tags log lines, so it is kept to a safe set. */
+  private static String instanceId(ConfigReader r) {
+    Optional<String> id = r.text("INSTANCE_ID");
+    if (id.isPresent() && !id.get().matches("[A-Za-z0-9_.:-]{1,128}")) {
+      throw new ConfigException(
+          "INSTANCE_ID", "must be 1-128 characters of letters, digits, '_', '.', ':' or '-'");
     }
-    return Optional.empty();
+    return id.orElseGet(InstanceIds::generate);
   }
 
+  /** {@code REDISSON_CONFIG}: a Redisson YAML file (Sentinel, Cluster), checked to be readable. */
+  private static Optional<String> redissonConfig(ConfigReader r) {
+    Optional<String> path = r.text("REDISSON_CONFIG");
+    if (path.isPresent() && !java.nio.file.Files.isReadable(java.nio.file.Path.of(path.get()))) {
+      throw new ConfigException("REDISSON_CONFIG", "names no readable file: " + path.get());
+    }
+    return path;
+  }
+
+  /** Rooms live in Redis when {@code REDIS_URL} or {@code REDISSON_CONFIG} is set. */
   public boolean usesRedis() {
-    return redisUrl.isPresent();
+    return redisUrl.isPresent() || redissonConfig.isPresent();
   }
 
   /** A separate health listener is opened only when it does not collide with the main port. */
@@ -171,6 +181,8 @@ public record SignalingConfig(
     m.put(
         "REDIS_URL",
         redisUrl.map(u -> maskUserInfo(u.toString())).orElse("(unset: in-memory rooms)"));
+    m.put("REDISSON_CONFIG", redissonConfig.orElse("(none)"));
+    m.put("INSTANCE_TTL_MS", String.valueOf(instanceTtlMs));
     m.put("ROOM_CAPACITY", String.valueOf(roomCapacity));
     m.put("ROOM_TTL_SECONDS", String.valueOf(roomTtlSeconds));
     m.put("ROOM_ID_MAX_LENGTH", String.valueOf(roomIdMaxLength));

@@ -29,11 +29,6 @@ public final class Launcher {
       System.exit(2);
       return;
     }
-    if (config.unsupportedSetting().isPresent()) {
-      System.err.println("switchboard: " + config.unsupportedSetting().get());
-      System.exit(2);
-      return;
-    }
     if (setting("INSTANCE_ID") == null) {
       // The WAR reads its configuration again through MicroProfile Config: keep one id.
       System.setProperty("INSTANCE_ID", config.instanceId());

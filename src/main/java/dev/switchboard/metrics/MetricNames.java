@@ -5,6 +5,8 @@ public final class MetricNames {
 
   public static final String ACTIVE_CONNECTIONS = "signaling_active_connections";
   public static final String LOCAL_ROOMS = "signaling_local_rooms";
+  public static final String REDIS_UP = "signaling_redis_up";
+  public static final String CIRCUIT_BREAKER_OPEN = "signaling_circuit_breaker_open";
   public static final String MESSAGES_FORWARDED = "signaling_messages_forwarded_total";
   public static final String SCHEMA_REJECTIONS = "signaling_schema_rejections_total";
   public static final String BACKPRESSURE_CLOSES = "signaling_backpressure_closes_total";

@@ -1,5 +1,6 @@
 package dev.switchboard.metrics;
 
+import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.room.CloseCause;
 import dev.switchboard.room.RoomEvents;
 import dev.switchboard.room.RoomRegistry;
@@ -36,6 +37,7 @@ public class SignalingMetrics implements RoomEvents {
 
   @Inject MetricRegistry metrics;
   @Inject RoomRegistry rooms;
+  @Inject SignalingConfig config;
 
   private Counter forwarded;
   private Counter schemaRejections;
@@ -61,6 +63,20 @@ public class SignalingMetrics implements RoomEvents {
             .build(),
         rooms,
         RoomRegistry::roomCount);
+    metrics.gauge(
+        Metadata.builder()
+            .withName(MetricNames.REDIS_UP)
+            .withDescription("1 while Redis answers; 0 when it does not, or is not configured")
+            .build(),
+        rooms,
+        r -> config.usesRedis() && r.store().isBackendUp() ? 1 : 0);
+    metrics.gauge(
+        Metadata.builder()
+            .withName(MetricNames.CIRCUIT_BREAKER_OPEN)
+            .withDescription("1 while the circuit breaker around Redis refuses calls")
+            .build(),
+        rooms,
+        r -> r.store().isCircuitOpen() ? 1 : 0);
     forwarded = counter(MetricNames.MESSAGES_FORWARDED, "Frames handed to a recipient in a room");
     schemaRejections =
         counter(

@@ -84,13 +84,15 @@ public final class Peer {
   }
 
   /**
-   * Marks the seat confirmed and relays what was held, in order. False if the peer already left.
+   * Marks the seat confirmed, runs {@code announce}, and relays what was held, in order, all under
+   * this peer's lock. False if the peer already left.
    */
-  synchronized boolean joined(Consumer<Frame> relay) {
+  synchronized boolean joined(Consumer<Frame> relay, Runnable announce) {
     if (state != State.JOINING) {
       return false;
     }
     state = State.JOINED;
+    announce.run();
     Frame held;
     while ((held = heldUntilJoined.poll()) != null) {
       relay.accept(held);

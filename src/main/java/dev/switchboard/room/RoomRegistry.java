@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -31,6 +32,7 @@ public class RoomRegistry {
 
   private final ConcurrentMap<RoomId, Room> rooms = new ConcurrentHashMap<>();
   private RoomStore store;
+  private RoomBus bus;
   private long backlogLimitBytes;
   private Executor closer;
   private RoomEvents events;
@@ -41,16 +43,22 @@ public class RoomRegistry {
 
   @Inject
   public RoomRegistry(
-      RoomStore store, SignalingConfig config, @Background Executor closer, RoomEvents events) {
+      RoomStore store,
+      RoomBus bus,
+      SignalingConfig config,
+      @Background Executor closer,
+      RoomEvents events) {
     this.store = store;
+    this.bus = bus;
     this.backlogLimitBytes = config.backpressureCloseThresholdBytes();
     this.closer = closer;
     this.events = events;
+    bus.attach(this::deliverRemote);
   }
 
-  /** A registry that reports no events. */
+  /** A single-instance registry that reports no events. */
   public RoomRegistry(RoomStore store, SignalingConfig config, Executor closer) {
-    this(store, config, closer, RoomEvents.NONE);
+    this(store, RoomBus.NONE, config, closer, RoomEvents.NONE);
   }
 
   /**
@@ -61,19 +69,33 @@ public class RoomRegistry {
   public Peer open(RoomId roomId, Connection connection) {
     long opened = System.nanoTime();
     Peer peer = new Peer(PeerId.random(), roomId, connection, backlogLimitBytes);
-    rooms.compute(roomId, (id, room) -> room == null ? Room.of(id, peer) : room.with(peer));
+    rooms.compute(
+        roomId,
+        (id, room) -> {
+          if (room == null) {
+            bus.open(id);
+            return Room.of(id, peer);
+          }
+          return room.with(peer);
+        });
+    if (!store.isReady()) {
+      close(peer, CloseCause.SERVICE_UNAVAILABLE);
+      return peer;
+    }
     store
         .claimSeat(roomId, peer.id())
+        .thenCombine(bus.ready(roomId), (admitted, subscribed) -> admitted)
         .whenComplete(
             (admitted, error) -> {
               if (error != null) {
-                LOG.log(Level.WARNING, "Seat claim failed for a peer of a room", error);
-                close(peer, CloseCause.INTERNAL_ERROR);
+                LOG.log(Level.FINE, "Seat claim failed; the room store is unavailable", error);
+                close(peer, CloseCause.SERVICE_UNAVAILABLE);
+                store.releaseSeat(roomId, peer.id()); // in case the claim landed after all
               } else if (!admitted) {
                 close(peer, CloseCause.ROOM_FULL);
               } else {
                 Delivery held = new Delivery(peer);
-                boolean joined = peer.joined(held);
+                boolean joined = peer.joined(held, () -> bus.joined(peer));
                 held.closeLaggards();
                 if (joined) {
                   events.joined(System.nanoTime() - opened);
@@ -121,7 +143,15 @@ public class RoomRegistry {
     if (discardOutbox) {
       peer.outbox().discard();
     }
-    rooms.computeIfPresent(peer.roomId(), (id, room) -> room.without(peer));
+    rooms.computeIfPresent(
+        peer.roomId(),
+        (id, room) -> {
+          Room rest = room.without(peer);
+          if (rest == null) {
+            bus.close(id);
+          }
+          return rest;
+        });
     CompletableFuture<Void> waiting = whenEmpty;
     if (waiting != null && rooms.isEmpty()) {
       waiting.complete(null);
@@ -129,8 +159,9 @@ public class RoomRegistry {
     if (was == Peer.State.JOINED) {
       store.releaseSeat(peer.roomId(), peer.id());
       Delivery goodbye = new Delivery(peer);
-      goodbye.accept(Frame.PEER_DISCONNECTED);
+      goodbye.deliverLocally(Frame.PEER_DISCONNECTED);
       goodbye.closeLaggards();
+      bus.left(peer);
       LOG.fine(() -> "Peer " + peer + " left");
     }
   }
@@ -212,6 +243,22 @@ public class RoomRegistry {
     return store.isReady();
   }
 
+  public RoomStore store() {
+    return store;
+  }
+
+  /** The seats of this instance's joined members, as (room, peer id): for re-registering them. */
+  public Stream<Map.Entry<RoomId, String>> joinedSeats() {
+    return peers().filter(Peer::isJoined).map(p -> Map.entry(p.roomId(), p.id().value()));
+  }
+
+  /** Frames from the room's members on other instances, for its joined members here. */
+  private void deliverRemote(RoomId roomId, Frame frame) {
+    Delivery delivery = new Delivery(null, roomId);
+    delivery.deliverLocally(frame);
+    delivery.closeLaggards();
+  }
+
   /**
    * Delivers one sender's frames to the other joined members of its room. It runs under the
    * sender's lock (see {@link Peer#submit}), so members that fell behind are only collected here
@@ -220,17 +267,28 @@ public class RoomRegistry {
    */
   private final class Delivery implements Consumer<Frame> {
 
-    private final Peer sender;
+    private final Peer sender; // null for frames from other instances
+    private final RoomId roomId;
     private List<Peer> laggards; // rare: allocated on the first overflow
     private int recipients;
 
     Delivery(Peer sender) {
+      this(sender, sender.roomId());
+    }
+
+    Delivery(Peer sender, RoomId roomId) {
       this.sender = sender;
+      this.roomId = roomId;
     }
 
     @Override
     public void accept(Frame frame) {
-      Room room = rooms.get(sender.roomId());
+      deliverLocally(frame);
+      bus.publish(sender, frame);
+    }
+
+    void deliverLocally(Frame frame) {
+      Room room = rooms.get(roomId);
       if (room == null) {
         return;
       }

@@ -19,4 +19,14 @@ public interface RoomStore {
   default boolean isReady() {
     return true;
   }
+
+  /** Whether the store's backend answers (the in-memory store always does). */
+  default boolean isBackendUp() {
+    return true;
+  }
+
+  /** Whether the circuit breaker around the backend is open (never, in memory). */
+  default boolean isCircuitOpen() {
+    return false;
+  }
 }

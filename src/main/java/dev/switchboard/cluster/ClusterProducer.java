@@ -1,0 +1,194 @@
+package dev.switchboard.cluster;
+
+import dev.switchboard.config.SignalingConfig;
+import dev.switchboard.room.LocalRoomStore;
+import dev.switchboard.room.RoomBus;
+import dev.switchboard.room.RoomRegistry;
+import dev.switchboard.room.RoomStore;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
+import org.redisson.config.SingleServerConfig;
+
+/**
+ * Chooses where rooms live: in memory, or in Redis when {@code REDIS_URL} or {@code
+ * REDISSON_CONFIG} is set. With Redis it owns the one {@link RedissonClient}, its I/O pool and the
+ * {@link InstanceLiveness} timers, and shuts them down with the application.
+ */
+@ApplicationScoped
+public class ClusterProducer {
+
+  private static final Logger LOG = Logger.getLogger(ClusterProducer.class.getName());
+  private static final int IO_THREADS = 4;
+
+  @Inject SignalingConfig config;
+  @Inject RedisGateway gateway;
+  @Inject Instance<RoomRegistry> registry;
+
+  private RoomStore store;
+  private RoomBus bus;
+  private RedissonClient redis;
+  private ScheduledThreadPoolExecutor io;
+  private InstanceLiveness liveness;
+
+  @Produces
+  @ApplicationScoped
+  RoomStore store() {
+    init();
+    return store;
+  }
+
+  @Produces
+  @ApplicationScoped
+  RoomBus bus() {
+    init();
+    return bus;
+  }
+
+  private synchronized void init() {
+    if (store != null) {
+      return;
+    }
+    if (!config.usesRedis()) {
+      store = new LocalRoomStore(config.roomCapacity());
+      bus = RoomBus.NONE;
+      return;
+    }
+    Config redisson = redissonConfig(config);
+    redis = Redisson.create(redisson);
+    AtomicInteger count = new AtomicInteger();
+    io =
+        new ScheduledThreadPoolExecutor(
+            IO_THREADS,
+            task -> {
+              Thread t = new Thread(task, "switchboard-redis-" + count.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    io.setRemoveOnCancelPolicy(true);
+    RedisRoomStore redisStore =
+        new RedisRoomStore(
+            redis,
+            gateway,
+            io,
+            config.instanceId(),
+            config.roomCapacity(),
+            config.roomTtlSeconds());
+    redisStore.backendUp(false); // until the first probe answers
+    InstanceLiveness[] live = new InstanceLiveness[1];
+    RedisRoomBus redisBus =
+        new RedisRoomBus(
+            redis,
+            config.instanceId(),
+            redisson.isClusterConfig(),
+            () -> live[0] != null && live[0].isUp());
+    liveness =
+        new InstanceLiveness(
+            redis,
+            redisStore,
+            redisBus,
+            config.instanceId(),
+            Duration.ofMillis(config.instanceTtlMs()),
+            () -> registry.get().joinedSeats());
+    live[0] = liveness;
+    store = redisStore;
+    bus = redisBus;
+    io.execute(() -> liveness.start(io));
+    LOG.info(
+        () ->
+            "Rooms in Redis ("
+                + (redisson.isClusterConfig()
+                    ? "cluster, sharded pub/sub"
+                    : redisson.isSentinelConfig() ? "sentinel" : "single server")
+                + "), instance "
+                + config.instanceId());
+  }
+
+  /** Redisson's configuration: the YAML file of {@code REDISSON_CONFIG}, or {@code REDIS_URL}. */
+  static Config redissonConfig(SignalingConfig config) {
+    Config c;
+    if (config.redissonConfig().isPresent()) {
+      try {
+        c = Config.fromYAML(new File(config.redissonConfig().get()));
+      } catch (IOException e) {
+        throw new UncheckedIOException("REDISSON_CONFIG could not be read", e);
+      }
+    } else {
+      URI url = config.redisUrl().orElseThrow();
+      c = new Config();
+      SingleServerConfig server =
+          c.useSingleServer()
+              .setAddress(url.getScheme() + "://" + url.getHost() + ":" + port(url))
+              .setConnectTimeout(1_000)
+              .setTimeout(1_000)
+              .setRetryAttempts(1)
+              .setRetryInterval(200)
+              .setPingConnectionInterval(1_000)
+              .setConnectionMinimumIdleSize(2)
+              .setSubscriptionConnectionMinimumIdleSize(1);
+      String userInfo = url.getRawUserInfo();
+      if (userInfo != null && !userInfo.isEmpty()) {
+        int colon = userInfo.indexOf(':');
+        String user = colon < 0 ? "" : decode(userInfo.substring(0, colon));
+        String password = decode(colon < 0 ? userInfo : userInfo.substring(colon + 1));
+        if (!user.isEmpty()) {
+          server.setUsername(user);
+        }
+        server.setPassword(password);
+      }
+      String path = url.getPath();
+      if (path != null && path.length() > 1) {
+        server.setDatabase(Integer.parseInt(path.substring(1)));
+      }
+    }
+    // Start even when Redis is down: readiness says so, and the probe connects when it returns.
+    c.setLazyInitialization(true);
+    return c;
+  }
+
+  private static int port(URI url) {
+    return url.getPort() > 0 ? url.getPort() : 6379;
+  }
+
+  private static String decode(String s) {
+    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
+  @PreDestroy
+  void stop() {
+    if (redis == null) {
+      return;
+    }
+    io.shutdown(); // queued seat releases from the drain still run
+    try {
+      if (!io.awaitTermination(3, TimeUnit.SECONDS)) {
+        io.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    liveness.stop();
+    try {
+      redis.shutdown(0, 2, TimeUnit.SECONDS);
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "Redisson shutdown", e);
+    }
+  }
+}

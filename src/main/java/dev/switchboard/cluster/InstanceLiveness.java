@@ -1,0 +1,187 @@
+package dev.switchboard.cluster;
+
+import dev.switchboard.room.RoomId;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * Keeps this instance visible and cleans up after dead ones.
+ *
+ * <ul>
+ *   <li>Every {@link #PROBE_MS} it refreshes its liveness key (TTL {@code INSTANCE_TTL_MS}) through
+ *       the circuit breaker. That write is also the Redis health probe: its outcome drives {@code
+ *       /readyz} and {@code signaling_redis_up}.
+ *   <li>When Redis answers again after failing, it claims again the seats of every member still
+ *       connected here (Redis may have lost them) and re-registers itself.
+ *   <li>Every quarter of the TTL it looks for instances whose liveness key expired, and frees their
+ *       seats, telling each room {@code peer-disconnected}. Only one survivor wins each dead
+ *       instance ({@code SREM} from the instance set). It does not reap until its own connection
+ *       has been up for a whole TTL, so instances that were cut off with it get time to refresh.
+ * </ul>
+ */
+final class InstanceLiveness {
+
+  private static final Logger LOG = Logger.getLogger(InstanceLiveness.class.getName());
+  static final long PROBE_MS = 500;
+
+  private final RedissonClient redis;
+  private final RedisRoomStore store;
+  private final RedisRoomBus bus;
+  private final String instanceId;
+  private final Duration ttl;
+  private final Supplier<Stream<Map.Entry<RoomId, String>>> localSeats;
+  private final Set<String> reaping = ConcurrentHashMap.newKeySet();
+  private volatile boolean up;
+  private volatile long upSince;
+
+  InstanceLiveness(
+      RedissonClient redis,
+      RedisRoomStore store,
+      RedisRoomBus bus,
+      String instanceId,
+      Duration ttl,
+      Supplier<Stream<Map.Entry<RoomId, String>>> localSeats) {
+    this.redis = redis;
+    this.store = store;
+    this.bus = bus;
+    this.instanceId = instanceId;
+    this.ttl = ttl;
+    this.localSeats = localSeats;
+  }
+
+  void start(ScheduledExecutorService scheduler) {
+    probe();
+    scheduler.scheduleWithFixedDelay(this::probe, PROBE_MS, PROBE_MS, TimeUnit.MILLISECONDS);
+    long reapEvery = Math.max(250, ttl.toMillis() / 4);
+    scheduler.scheduleWithFixedDelay(this::reap, reapEvery, reapEvery, TimeUnit.MILLISECONDS);
+  }
+
+  boolean isUp() {
+    return up;
+  }
+
+  /**
+   * On a clean stop, after the drain released this instance's seats: drops the liveness key so that
+   * survivors free any seat that is left at once instead of after the TTL.
+   */
+  void stop() {
+    try {
+      store.call(() -> redis.getKeys().delete(RedisKeys.alive(instanceId)));
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "Could not drop the liveness key; it expires by itself", e);
+    }
+  }
+
+  void probe() {
+    boolean wasUp = up;
+    boolean nowUp;
+    try {
+      store.call(
+          () -> {
+            redis
+                .<String>getBucket(RedisKeys.alive(instanceId), StringCodec.INSTANCE)
+                .set(String.valueOf(System.currentTimeMillis()), ttl);
+            return null;
+          });
+      nowUp = true;
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "Redis probe failed", e);
+      nowUp = false;
+    }
+    if (nowUp && !wasUp) {
+      nowUp = register();
+    }
+    if (nowUp != wasUp) {
+      upSince = System.nanoTime();
+      LOG.log(
+          nowUp ? Level.INFO : Level.WARNING,
+          nowUp
+              ? "Redis is reachable: joins accepted, rooms shared with other instances"
+              : "Redis is unreachable: new joins refused with 1013, local relaying continues");
+    }
+    up = nowUp;
+    store.backendUp(nowUp);
+  }
+
+  /** Adds this instance to the instance set and claims again the seats of its live members. */
+  private boolean register() {
+    try {
+      store.call(
+          () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).add(instanceId));
+      localSeats.get().forEach(seat -> store.reclaim(seat.getKey(), seat.getValue()));
+      return true;
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "Re-registering with Redis failed", e);
+      return false;
+    }
+  }
+
+  void reap() {
+    if (!up || System.nanoTime() - upSince < ttl.toNanos()) {
+      return;
+    }
+    try {
+      Set<String> instances =
+          store.call(
+              () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).readAll());
+      for (String other : instances) {
+        if (other.equals(instanceId) || reaping.contains(other)) {
+          continue;
+        }
+        boolean alive =
+            store.call(
+                () ->
+                    redis
+                        .<String>getBucket(RedisKeys.alive(other), StringCodec.INSTANCE)
+                        .isExists());
+        if (!alive) {
+          reapInstance(other);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "Reaping failed; trying again later", e);
+    }
+  }
+
+  private void reapInstance(String dead) {
+    boolean won =
+        store.call(
+            () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).remove(dead));
+    if (!won) {
+      return; // another survivor is on it
+    }
+    reaping.add(dead);
+    try {
+      Set<String> seats =
+          store.call(
+              () ->
+                  redis
+                      .<String>getSet(RedisKeys.instanceSeats(dead), StringCodec.INSTANCE)
+                      .readAll());
+      for (String seat : seats) {
+        int newline = seat.indexOf('\n');
+        RoomId room = new RoomId(seat.substring(0, newline));
+        String peer = seat.substring(newline + 1);
+        if (store.release(room, peer, dead)) {
+          bus.announceLeft(room, dead, peer);
+        }
+      }
+      store.call(
+          () -> redis.getKeys().delete(RedisKeys.instanceSeats(dead), RedisKeys.alive(dead)));
+      LOG.info(
+          () -> "Instance " + dead + " stopped answering; freed its " + seats.size() + " seats");
+    } finally {
+      reaping.remove(dead);
+    }
+  }
+}

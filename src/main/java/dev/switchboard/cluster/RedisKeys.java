@@ -1,0 +1,45 @@
+package dev.switchboard.cluster;
+
+import dev.switchboard.room.RoomId;
+
+/**
+ * Every Redis key and channel name. A room's keys share the hash tag {@code {room}}, so its seat
+ * script touches one Redis Cluster slot and many rooms spread over the cluster; an instance's keys
+ * share {@code {instance}} likewise.
+ */
+final class RedisKeys {
+
+  /** The set of instance ids that have registered; the reaper walks it. */
+  static final String INSTANCES = "switchboard:instances";
+
+  private RedisKeys() {}
+
+  /** Hash: peer id to the id of the instance holding its socket. */
+  static String seats(RoomId room) {
+    return "switchboard:room:{" + room.value() + "}:seats";
+  }
+
+  /** Hash: createdAt, emptiedAt; expires {@code ROOM_TTL_SECONDS} after the room empties. */
+  static String room(RoomId room) {
+    return "switchboard:room:{" + room.value() + "}";
+  }
+
+  /** The room's pub/sub channel. */
+  static String channel(RoomId room) {
+    return "switchboard:room:{" + room.value() + "}:bus";
+  }
+
+  /** String with a short TTL, refreshed while the instance lives. */
+  static String alive(String instanceId) {
+    return "switchboard:instance:{" + instanceId + "}:alive";
+  }
+
+  /** Set of "room\npeer" seats the instance holds, for reaping them if it dies. */
+  static String instanceSeats(String instanceId) {
+    return "switchboard:instance:{" + instanceId + "}:seats";
+  }
+
+  static String seatEntry(RoomId room, String peerId) {
+    return room.value() + "\n" + peerId;
+  }
+}

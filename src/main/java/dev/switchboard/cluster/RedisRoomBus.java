@@ -1,0 +1,270 @@
+package dev.switchboard.cluster;
+
+import dev.switchboard.room.Frame;
+import dev.switchboard.room.Peer;
+import dev.switchboard.room.PeerId;
+import dev.switchboard.room.RoomBus;
+import dev.switchboard.room.RoomId;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.redisson.api.RTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * A Redis pub/sub channel per room ({@code RShardedTopic} on a Redis Cluster, so a room's traffic
+ * stays on its shard). This instance listens to a room's channel only while it holds a member of
+ * the room, and publishes a frame only when members on other instances are known, so two members on
+ * the same instance never go through Redis.
+ *
+ * <p>Envelopes are {@code kind \n instance \n peer \n payload}: {@code J} a peer joined, {@code L}
+ * it left (its room mates get {@code peer-disconnected}), {@code F} a frame. One sender's publishes
+ * are chained, each starting when the previous one completed: asynchronous publishes on a
+ * connection pool could otherwise overtake each other.
+ */
+final class RedisRoomBus implements RoomBus {
+
+  private static final Logger LOG = Logger.getLogger(RedisRoomBus.class.getName());
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+  private static final int SUBSCRIBE_ATTEMPTS = 3;
+
+  private final RedissonClient redis;
+  private final String instanceId;
+  private final boolean sharded;
+  private final BooleanSupplier healthy;
+  private final ConcurrentMap<RoomId, Subscription> subscriptions = new ConcurrentHashMap<>();
+  private final ConcurrentMap<PeerId, Outgoing> senders = new ConcurrentHashMap<>();
+  private volatile Receiver receiver = (room, frame) -> {};
+
+  /** One room this instance listens to, and the members it knows of on other instances. */
+  private record Subscription(
+      RTopic topic,
+      CompletableFuture<Integer> listener,
+      CompletableFuture<Void> ready,
+      Set<String> remotePeers) {}
+
+  RedisRoomBus(RedissonClient redis, String instanceId, boolean sharded, BooleanSupplier healthy) {
+    this.redis = redis;
+    this.instanceId = instanceId;
+    this.sharded = sharded;
+    this.healthy = healthy;
+  }
+
+  @Override
+  public void attach(Receiver receiver) {
+    this.receiver = receiver;
+  }
+
+  private RTopic topic(RoomId room) {
+    String name = RedisKeys.channel(room);
+    return sharded
+        ? redis.getShardedTopic(name, StringCodec.INSTANCE)
+        : redis.getTopic(name, StringCodec.INSTANCE);
+  }
+
+  @Override
+  public void open(RoomId room) {
+    RTopic topic = topic(room);
+    Set<String> remotePeers = ConcurrentHashMap.newKeySet();
+    CompletableFuture<Integer> listener = subscribe(topic, room, SUBSCRIBE_ATTEMPTS);
+    // Members already seated elsewhere: read once the listener is in place, so none is missed.
+    CompletableFuture<Void> ready =
+        listener.thenCompose(
+            id ->
+                redis
+                    .<String, String>getMap(RedisKeys.seats(room), StringCodec.INSTANCE)
+                    .readAllMapAsync()
+                    .toCompletableFuture()
+                    .thenAccept(seats -> rememberRemote(seats, remotePeers)));
+    subscriptions.put(room, new Subscription(topic, listener, ready, remotePeers));
+  }
+
+  /**
+   * Adds the room's listener, trying again a few times: right after Redis comes back a subscribe
+   * can fail on a connection that died with the old server. (Hand-written: MicroProfile's {@code
+   * Retry} covers asynchronous calls only on {@code @Asynchronous} beans, and this runs inside the
+   * registry's map update, which must not block.)
+   */
+  private CompletableFuture<Integer> subscribe(RTopic topic, RoomId room, int attempts) {
+    CompletableFuture<Integer> added =
+        topic
+            .addListenerAsync(String.class, (channel, message) -> receive(room, message))
+            .toCompletableFuture();
+    if (attempts <= 1) {
+      return added;
+    }
+    return added
+        .thenApply(CompletableFuture::completedFuture)
+        .exceptionally(
+            error -> {
+              LOG.log(Level.FINE, "Subscribe failed; trying again", error);
+              return CompletableFuture.supplyAsync(
+                      () -> null, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS))
+                  .thenCompose(ignored -> subscribe(topic, room, attempts - 1));
+            })
+        .thenCompose(f -> f);
+  }
+
+  private void rememberRemote(Map<String, String> seats, Set<String> remotePeers) {
+    seats.forEach(
+        (peer, holder) -> {
+          if (!holder.equals(instanceId)) {
+            remotePeers.add(peer);
+          }
+        });
+  }
+
+  @Override
+  public CompletionStage<Void> ready(RoomId room) {
+    Subscription s = subscriptions.get(room);
+    return s == null ? DONE : s.ready();
+  }
+
+  @Override
+  public void close(RoomId room) {
+    Subscription s = subscriptions.remove(room);
+    if (s != null) {
+      s.listener().thenAccept(id -> s.topic().removeListenerAsync(id));
+    }
+  }
+
+  @Override
+  public void joined(Peer peer) {
+    outgoing(peer).enqueue('J', peer.id().toString(), "");
+  }
+
+  @Override
+  public void publish(Peer sender, Frame frame) {
+    if (sender == null) {
+      return; // it came from another instance
+    }
+    Subscription s = subscriptions.get(sender.roomId());
+    if (s == null || s.remotePeers().isEmpty()) {
+      return;
+    }
+    outgoing(sender).enqueue('F', "", frame.text());
+  }
+
+  @Override
+  public void left(Peer peer) {
+    Outgoing out = senders.remove(peer.id());
+    (out != null ? out : new Outgoing(topic(peer.roomId()))).enqueue('L', peer.id().toString(), "");
+  }
+
+  private Outgoing outgoing(Peer peer) {
+    return senders.computeIfAbsent(peer.id(), id -> new Outgoing(topic(peer.roomId())));
+  }
+
+  /** For the reaper: tells a room that a peer of a dead instance is gone. */
+  CompletionStage<Long> announceLeft(RoomId room, String deadInstance, String peer) {
+    return topic(room).publishAsync(envelope('L', deadInstance, peer, ""));
+  }
+
+  /**
+   * One local sender's envelopes, published one at a time so they cannot overtake each other on
+   * Redisson's connection pool. Frames that queue up while a publish is in flight leave together in
+   * the next envelope (one line each: encoded frames never contain a raw newline), so a fast sender
+   * costs fewer round trips instead of waiting for one per frame.
+   */
+  private final class Outgoing {
+
+    private static final int MAX_FRAMES_PER_ENVELOPE = 256;
+    private static final int MAX_ENVELOPE_CHARS = 512 * 1024;
+
+    private final RTopic topic;
+    private final ArrayDeque<String[]> queue = new ArrayDeque<>();
+    private boolean inFlight;
+
+    Outgoing(RTopic topic) {
+      this.topic = topic;
+    }
+
+    void enqueue(char kind, String peer, String payload) {
+      if (!healthy.getAsBoolean()) {
+        return; // Redis is down: members elsewhere are unreachable anyway; local relay goes on
+      }
+      synchronized (this) {
+        queue.add(new String[] {String.valueOf(kind), peer, payload});
+        if (inFlight) {
+          return;
+        }
+        inFlight = true;
+      }
+      flush();
+    }
+
+    private void flush() {
+      String envelope;
+      synchronized (this) {
+        if (queue.isEmpty()) {
+          inFlight = false;
+          return;
+        }
+        String[] head = queue.poll();
+        if (!head[0].equals("F")) {
+          envelope = envelope(head[0].charAt(0), instanceId, head[1], head[2]);
+        } else {
+          StringBuilder frames = new StringBuilder(head[2]);
+          int count = 1;
+          while (count < MAX_FRAMES_PER_ENVELOPE
+              && !queue.isEmpty()
+              && queue.peek()[0].equals("F")
+              && frames.length() + queue.peek()[2].length() < MAX_ENVELOPE_CHARS) {
+            frames.append('\n').append(queue.poll()[2]);
+            count++;
+          }
+          envelope = envelope('F', instanceId, "", frames.toString());
+        }
+      }
+      topic
+          .publishAsync(envelope)
+          .whenComplete(
+              (receivers, error) -> {
+                if (error != null) {
+                  LOG.log(Level.FINE, "Publish failed", error);
+                }
+                flush();
+              });
+    }
+  }
+
+  private static String envelope(char kind, String instance, String peer, String payload) {
+    return kind + "\n" + instance + "\n" + peer + "\n" + payload;
+  }
+
+  private void receive(RoomId room, String message) {
+    String[] parts = message.split("\n", 4);
+    if (parts.length < 4 || parts[1].equals(instanceId)) {
+      return;
+    }
+    Subscription s = subscriptions.get(room);
+    switch (parts[0]) {
+      case "J" -> {
+        if (s != null) {
+          s.remotePeers().add(parts[2]);
+        }
+      }
+      case "L" -> {
+        if (s != null) {
+          s.remotePeers().remove(parts[2]);
+        }
+        receiver.deliver(room, Frame.PEER_DISCONNECTED);
+      }
+      case "F" -> {
+        for (String frame : parts[3].split("\n")) {
+          receiver.deliver(room, Frame.of(frame));
+        }
+      }
+      default -> LOG.fine(() -> "Unknown envelope kind " + parts[0]);
+    }
+  }
+}

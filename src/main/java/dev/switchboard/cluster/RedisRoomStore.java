@@ -1,0 +1,200 @@
+package dev.switchboard.cluster;
+
+import dev.switchboard.room.PeerId;
+import dev.switchboard.room.RoomId;
+import dev.switchboard.room.RoomStore;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
+import org.redisson.api.RScript;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+
+/**
+ * Seats in Redis, claimed and released by Lua scripts so capacity holds across instances: a room's
+ * seat hash and record share one hash slot, and each script runs atomically on it. An emptied
+ * room's record is kept for {@code ROOM_TTL_SECONDS}. Every instance also lists the seats it holds,
+ * so that others can free them if it dies (see {@link InstanceLiveness}).
+ *
+ * <p>Calls block a small pool of their own (never the caller) and go through the {@link
+ * RedisGateway} circuit breaker.
+ */
+final class RedisRoomStore implements RoomStore {
+
+  private static final Logger LOG = Logger.getLogger(RedisRoomStore.class.getName());
+
+  /** KEYS: seats, room. ARGV: peer, instance, capacity, now (ms), force (1 ignores capacity). */
+  static final String CLAIM =
+      """
+      if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
+      if ARGV[5] ~= '1' and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+      redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+      redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[4])
+      redis.call('HDEL', KEYS[2], 'emptiedAt')
+      redis.call('PERSIST', KEYS[2])
+      return 1
+      """;
+
+  /** KEYS: seats, room. ARGV: peer, now (ms), room TTL (s; 0 deletes the record at once). */
+  static final String RELEASE =
+      """
+      local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+      if removed == 1 and redis.call('HLEN', KEYS[1]) == 0 then
+        if tonumber(ARGV[3]) > 0 then
+          redis.call('HSET', KEYS[2], 'emptiedAt', ARGV[2])
+          redis.call('EXPIRE', KEYS[2], ARGV[3])
+        else
+          redis.call('DEL', KEYS[2])
+        end
+      end
+      return removed
+      """;
+
+  private final RedissonClient redis;
+  private final RedisGateway gateway;
+  private final Executor io;
+  private final String instanceId;
+  private final int capacity;
+  private final int roomTtlSeconds;
+  private volatile boolean backendUp = true;
+  private volatile boolean circuitOpen;
+
+  RedisRoomStore(
+      RedissonClient redis,
+      RedisGateway gateway,
+      Executor io,
+      String instanceId,
+      int capacity,
+      int roomTtlSeconds) {
+    this.redis = redis;
+    this.gateway = gateway;
+    this.io = io;
+    this.instanceId = instanceId;
+    this.capacity = capacity;
+    this.roomTtlSeconds = roomTtlSeconds;
+  }
+
+  @Override
+  public CompletionStage<Boolean> claimSeat(RoomId room, PeerId peer) {
+    return CompletableFuture.supplyAsync(() -> claim(room, peer.toString(), false), io);
+  }
+
+  /** Claims again a seat this instance already holds, ignoring capacity: after Redis came back. */
+  void reclaim(RoomId room, String peer) {
+    claim(room, peer, true);
+  }
+
+  private boolean claim(RoomId room, String peer, boolean force) {
+    boolean admitted =
+        call(
+            () -> {
+              Long result =
+                  script()
+                      .eval(
+                          RedisKeys.seats(room),
+                          RScript.Mode.READ_WRITE,
+                          CLAIM,
+                          RScript.ReturnType.INTEGER,
+                          List.of(RedisKeys.seats(room), RedisKeys.room(room)),
+                          peer,
+                          instanceId,
+                          String.valueOf(capacity),
+                          String.valueOf(System.currentTimeMillis()),
+                          force ? "1" : "0");
+              return result != null && result == 1L;
+            });
+    if (admitted) {
+      call(
+          () ->
+              redis
+                  .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
+                  .add(RedisKeys.seatEntry(room, peer)));
+    }
+    return admitted;
+  }
+
+  @Override
+  public void releaseSeat(RoomId room, PeerId peer) {
+    CompletableFuture.runAsync(
+        () -> {
+          try {
+            release(room, peer.toString(), instanceId);
+          } catch (RuntimeException e) {
+            // Redis is down: the seat is freed when this instance re-registers its live members
+            // (this one is gone by then) or, if this instance dies, by the reaper.
+            LOG.log(Level.FINE, "Seat release failed", e);
+          }
+        },
+        io);
+  }
+
+  /**
+   * Frees a seat held by {@code holder} (this instance, or a dead one being reaped); true if the
+   * seat was still taken.
+   */
+  boolean release(RoomId room, String peer, String holder) {
+    Long removed =
+        call(
+            () ->
+                script()
+                    .<Long>eval(
+                        RedisKeys.seats(room),
+                        RScript.Mode.READ_WRITE,
+                        RELEASE,
+                        RScript.ReturnType.INTEGER,
+                        List.of(RedisKeys.seats(room), RedisKeys.room(room)),
+                        peer,
+                        String.valueOf(System.currentTimeMillis()),
+                        String.valueOf(roomTtlSeconds)));
+    call(
+        () ->
+            redis
+                .<String>getSet(RedisKeys.instanceSeats(holder), StringCodec.INSTANCE)
+                .remove(RedisKeys.seatEntry(room, peer)));
+    return removed != null && removed == 1L;
+  }
+
+  /** Runs one Redis operation through the breaker, noting whether the breaker let it through. */
+  <T> T call(java.util.concurrent.Callable<T> operation) {
+    try {
+      T result = gateway.call(operation);
+      circuitOpen = false;
+      return result;
+    } catch (CircuitBreakerOpenException e) {
+      circuitOpen = true;
+      throw new CompletionException(e);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new CompletionException(e);
+    }
+  }
+
+  private RScript script() {
+    return redis.getScript(StringCodec.INSTANCE);
+  }
+
+  void backendUp(boolean up) {
+    backendUp = up;
+  }
+
+  @Override
+  public boolean isReady() {
+    return backendUp && !circuitOpen;
+  }
+
+  @Override
+  public boolean isBackendUp() {
+    return backendUp;
+  }
+
+  @Override
+  public boolean isCircuitOpen() {
+    return circuitOpen;
+  }
+}

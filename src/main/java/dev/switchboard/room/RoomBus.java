@@ -1,0 +1,71 @@
+package dev.switchboard.room;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Carries a room's frames to and from the room's members on other instances. A single instance uses
+ * {@link #NONE}; with Redis, the bus is a pub/sub channel per room that this instance listens to
+ * only while it holds a member of that room.
+ *
+ * <p>Called by the {@link RoomRegistry}: {@link #open}/{@link #close} inside its map updates (they
+ * must not block), {@link #joined}, {@link #publish} and {@link #left} under the sender's lock, so
+ * one sender's announcements and frames leave in the order they were sent.
+ */
+public interface RoomBus {
+
+  /** No other instances: nothing to publish, nothing to receive. */
+  RoomBus NONE =
+      new RoomBus() {
+        @Override
+        public void attach(Receiver receiver) {}
+
+        @Override
+        public void open(RoomId room) {}
+
+        @Override
+        public CompletionStage<Void> ready(RoomId room) {
+          return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void close(RoomId room) {}
+
+        @Override
+        public void joined(Peer peer) {}
+
+        @Override
+        public void publish(Peer sender, Frame frame) {}
+
+        @Override
+        public void left(Peer peer) {}
+      };
+
+  /** What the registry does with what arrives from other instances. */
+  interface Receiver {
+
+    /** A frame a member on another instance sent: for every joined local member of the room. */
+    void deliver(RoomId room, Frame frame);
+  }
+
+  /** Sets where frames from other instances go. Called once, by the registry. */
+  void attach(Receiver receiver);
+
+  /** The room got its first member on this instance: start listening to it. */
+  void open(RoomId room);
+
+  /** Completes once frames published to the room by other instances reach this one. */
+  CompletionStage<Void> ready(RoomId room);
+
+  /** The room's last member on this instance left: stop listening. */
+  void close(RoomId room);
+
+  /** The peer's seat is confirmed: members elsewhere may now be sent to. */
+  void joined(Peer peer);
+
+  /** A frame from a joined local peer, for the room's members on other instances. */
+  void publish(Peer sender, Frame frame);
+
+  /** A joined local peer left: its members elsewhere get {@code peer-disconnected}. */
+  void left(Peer peer);
+}
