@@ -89,12 +89,21 @@ public final class ServerProcess {
         .atMost(Duration.ofSeconds(180))
         .pollInterval(Duration.ofMillis(200))
         .failFast("server process exited", () -> !process.isAlive())
+        .failFast("the application failed to deploy", () -> deploymentFailed(log))
         .until(() -> server.status("/readyz") == 200);
     server.startup = Duration.ofNanos(System.nanoTime() - started);
     System.out.printf(
         "[it] server %s ready on port %d in %d ms%n",
         name, effectivePort, server.startup.toMillis());
     return server;
+  }
+
+  private static boolean deploymentFailed(Path log) {
+    try {
+      return Files.readString(log).contains("Exception while loading the app");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   static List<String> javaCommand() {
@@ -159,6 +168,31 @@ public final class ServerProcess {
       throw new AssertionError(this + " did not exit within " + atMost);
     }
     return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  /** The sum of a metric's series at {@code /metrics?scope=application}. */
+  public double metric(String series) {
+    String body = get(http("/metrics?scope=application")).body();
+    return body.lines()
+        .filter(line -> line.startsWith(series + " ") || line.startsWith(series + "{"))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  /** SIGKILL: the instance dies without a chance to clean up. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Starts several servers at once (each start mostly waits on its own JVM). */
+  public static List<ServerProcess> startAll(Map<String, Map<String, String>> envByName) {
+    List<java.util.concurrent.CompletableFuture<ServerProcess>> starting = new ArrayList<>();
+    envByName.forEach(
+        (name, env) ->
+            starting.add(
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> start(name, env))));
+    return starting.stream().map(java.util.concurrent.CompletableFuture::join).toList();
   }
 
   public int exitValue() {

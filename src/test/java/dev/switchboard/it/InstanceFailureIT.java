@@ -1,0 +1,71 @@
+package dev.switchboard.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An instance killed without warning (SIGKILL): the survivors free its seats and tell its members'
+ * peers within the bound ({@code INSTANCE_TTL_MS} plus a reaper pass; at most 15 s by default),
+ * unlike the original, whose rooms stayed full forever.
+ */
+class InstanceFailureIT {
+
+  private static final Duration BOUND = Duration.ofSeconds(15);
+
+  private static RedisServer redis;
+  private static ServerProcess survivor;
+  private static ServerProcess victim;
+
+  @BeforeAll
+  static void start() {
+    redis = RedisServer.start("instance-failure");
+    Map<String, Map<String, String>> instances = new LinkedHashMap<>();
+    instances.put("failure-survivor", Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "survivor"));
+    instances.put("failure-victim", Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "victim"));
+    List<ServerProcess> started = ServerProcess.startAll(instances);
+    survivor = started.get(0);
+    victim = started.get(1);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (survivor != null) {
+      survivor.stop();
+    }
+    if (victim != null) {
+      victim.stop();
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  @Test
+  void freesTheSeatsOfAKilledInstanceAndTellsThePeersWithinTheBound() throws InterruptedException {
+    String room = SignalingIT.room();
+    Pair pair = ScaleOutIT.across(survivor, victim, room);
+    TestClient host = pair.first();
+
+    long killed = System.nanoTime();
+    victim.kill();
+    String message = host.next(BOUND.plusSeconds(5));
+    Duration told = Duration.ofNanos(System.nanoTime() - killed);
+    assertThat(message).isEqualTo("{\"type\":\"peer-disconnected\"}");
+    assertThat(redis.callLong("HLEN", "switchboard:room:{" + room + "}:seats")).isEqualTo(1);
+
+    TestClient newcomer = TestClient.open(survivor.room(room));
+    Pair.awaitSync(host, newcomer);
+    System.out.printf(
+        "[it] instance failure: SIGKILLed instance's seat freed and peer told after %d ms"
+            + " (bound %d ms)%n",
+        told.toMillis(), BOUND.toMillis());
+    assertThat(told).isLessThanOrEqualTo(BOUND);
+  }
+}

@@ -1,0 +1,280 @@
+package dev.switchboard.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Three instances sharing one real Redis: clients of one room on different instances. */
+class ScaleOutIT {
+
+  private static final int ROOM_TTL_SECONDS = 60;
+  private static final int SEQUENCED = 10_000;
+  private static final Pattern SEQ = Pattern.compile("\"seq\":(\\d+),\"sent\":(\\d+)");
+
+  private static RedisServer redis;
+  private static ServerProcess a;
+  private static ServerProcess b;
+  private static ServerProcess c;
+
+  @BeforeAll
+  static void start() {
+    redis = RedisServer.start("scale-out");
+    Map<String, Map<String, String>> instances = new LinkedHashMap<>();
+    for (String name : List.of("a", "b", "c")) {
+      instances.put(
+          "scale-out-" + name,
+          Map.of(
+              "REDIS_URL", redis.url(),
+              "INSTANCE_ID", "it-" + name,
+              "ROOM_TTL_SECONDS", String.valueOf(ROOM_TTL_SECONDS)));
+    }
+    List<ServerProcess> started = ServerProcess.startAll(instances);
+    a = started.get(0);
+    b = started.get(1);
+    c = started.get(2);
+  }
+
+  @AfterAll
+  static void stop() {
+    for (ServerProcess s : Arrays.asList(a, b, c)) {
+      if (s != null) {
+        s.stop();
+      }
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  /** One member on each of two instances, each known to have seen the other's messages. */
+  static Pair across(ServerProcess first, ServerProcess second, String room) {
+    TestClient one = TestClient.open(first.room(room));
+    TestClient two = TestClient.open(second.room(room));
+    Pair.awaitSync(one, two);
+    Pair.awaitSync(two, one);
+    return new Pair(one, two);
+  }
+
+  @Test
+  void relaysOfferAnswerAndCandidatesBothWaysAcrossInstances() {
+    Pair pair = across(a, b, SignalingIT.room());
+    String offer = "{\"type\":\"offer\",\"sdp\":\"v=0 host\"}";
+    String answer = "{\"type\":\"answer\",\"sdp\":\"v=0 browser\"}";
+    String candidate =
+        "{\"type\":\"candidate\",\"candidate\":\"candidate:1 1 udp 2122260223 127.0.0.1 50000"
+            + " typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}";
+    pair.first().send(offer);
+    assertThat(pair.second().next()).isEqualTo(offer);
+    pair.second().send(answer);
+    assertThat(pair.first().next()).isEqualTo(answer);
+    pair.second().send(candidate);
+    assertThat(pair.first().next())
+        .contains("\"type\":\"candidate\"", "\"sdpMid\":\"0\"", "\"sdpMLineIndex\":0");
+    assertThat(pair.first().poll()).as("never echoed").isNull();
+  }
+
+  @Test
+  void tellsAMemberOnAnotherInstanceWhenItsPeerLeaves() throws InterruptedException {
+    Pair pair = across(a, c, SignalingIT.room());
+    pair.second().closeBlocking();
+    assertThat(pair.first().next()).isEqualTo("{\"type\":\"peer-disconnected\"}");
+  }
+
+  @Test
+  void twentyClientsRacingForTwoSeatsOnThreeInstancesExactlyTwoGetIn() {
+    String room = SignalingIT.room();
+    List<ServerProcess> servers = List.of(a, b, c);
+    List<CompletableFuture<TestClient>> racing = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      ServerProcess server = servers.get(i % 3);
+      racing.add(CompletableFuture.supplyAsync(() -> TestClient.open(server.room(room))));
+    }
+    List<TestClient> clients = racing.stream().map(CompletableFuture::join).toList();
+
+    await("18 refused")
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> clients.stream().filter(TestClient::isClosedYet).count() == 18);
+    List<TestClient> admitted = clients.stream().filter(t -> !t.isClosedYet()).toList();
+    assertThat(admitted).hasSize(2);
+    for (TestClient refused : clients) {
+      if (refused.isClosedYet()) {
+        assertThat(refused.awaitClose())
+            .isEqualTo(new TestClient.Closed(1000, "Room is full", true));
+      }
+    }
+    assertThat(redis.callLong("HLEN", "switchboard:room:{" + room + "}:seats")).isEqualTo(2);
+    Pair.awaitSync(admitted.get(0), admitted.get(1));
+    Pair.awaitSync(admitted.get(1), admitted.get(0));
+    System.out.printf("[it] capacity race: 20 clients on 3 instances, %d admitted%n", 2);
+  }
+
+  @Test
+  void oneSendersMessagesArriveInOrderOnAnotherInstance() {
+    Pair pair = across(a, b, SignalingIT.room());
+    CompletableFuture<Void> sending =
+        CompletableFuture.runAsync(
+            () -> {
+              for (int i = 0; i < SEQUENCED; i++) {
+                pair.first()
+                    .send(
+                        "{\"type\":\"control\",\"action\":\"seq\",\"payload\":{\"seq\":"
+                            + i
+                            + ",\"sent\":"
+                            + System.nanoTime()
+                            + "}}");
+              }
+            });
+    int outOfOrder = 0;
+    long[] latencies = new long[SEQUENCED];
+    for (int i = 0; i < SEQUENCED; i++) {
+      String message = pair.second().next();
+      long now = System.nanoTime();
+      Matcher m = SEQ.matcher(message);
+      assertThat(m.find()).as(message).isTrue();
+      if (Integer.parseInt(m.group(1)) != i) {
+        outOfOrder++;
+      }
+      latencies[i] = now - Long.parseLong(m.group(2));
+    }
+    sending.join();
+    Arrays.sort(latencies);
+    System.out.printf(
+        "[it] cross-instance order, %d messages sent at once: %d out of order; latency under that"
+            + " flood p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+        SEQUENCED,
+        outOfOrder,
+        latencies[SEQUENCED / 2] / 1e6,
+        latencies[SEQUENCED * 99 / 100] / 1e6,
+        latencies[SEQUENCED - 1] / 1e6);
+    assertThat(outOfOrder).isZero();
+  }
+
+  /** Latency at a steady 2,000 messages/s, not a flood: one-way, on one clock (this JVM's). */
+  @Test
+  void measuresCrossInstanceLatencyAtASteadyRate() throws InterruptedException {
+    Pair pair = across(a, b, SignalingIT.room());
+    AtomicInteger next = new AtomicInteger();
+    ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
+    sender.scheduleAtFixedRate(
+        () -> {
+          for (int k = 0; k < 2 && next.get() < SEQUENCED; k++) {
+            pair.first()
+                .send(
+                    "{\"type\":\"control\",\"action\":\"seq\",\"payload\":{\"seq\":"
+                        + next.getAndIncrement()
+                        + ",\"sent\":"
+                        + System.nanoTime()
+                        + "}}");
+          }
+        },
+        0,
+        1,
+        TimeUnit.MILLISECONDS);
+    long[] latencies = new long[SEQUENCED];
+    try {
+      for (int i = 0; i < SEQUENCED; i++) {
+        String message = pair.second().next();
+        long now = System.nanoTime();
+        Matcher m = SEQ.matcher(message);
+        assertThat(m.find()).as(message).isTrue();
+        assertThat(Integer.parseInt(m.group(1))).isEqualTo(i);
+        latencies[i] = now - Long.parseLong(m.group(2));
+      }
+    } finally {
+      sender.shutdownNow();
+    }
+    Arrays.sort(latencies);
+    System.out.printf(
+        "[it] cross-instance latency at 2000 msg/s over %d messages: p50 %.2f ms, p90 %.2f ms,"
+            + " p99 %.2f ms, max %.2f ms%n",
+        SEQUENCED,
+        latencies[SEQUENCED / 2] / 1e6,
+        latencies[SEQUENCED * 9 / 10] / 1e6,
+        latencies[SEQUENCED * 99 / 100] / 1e6,
+        latencies[SEQUENCED - 1] / 1e6);
+  }
+
+  @Test
+  void aMessageSentTheInstantTheSocketOpensReachesAnotherInstance() throws InterruptedException {
+    String room = SignalingIT.room();
+    Pair pair = across(a, b, room);
+    TestClient host = pair.first();
+    pair.second().closeBlocking();
+    assertThat(host.next()).isEqualTo("{\"type\":\"peer-disconnected\"}");
+    int lost = 0;
+    int trials = 100;
+    for (int trial = 0; trial < trials; trial++) {
+      String offer = "{\"type\":\"offer\",\"sdp\":\"early " + trial + "\"}";
+      TestClient browser = TestClient.openSending(b.room(room), offer);
+      if (!host.next().equals(offer)) {
+        lost++;
+      }
+      browser.closeBlocking();
+      assertThat(host.next()).isEqualTo("{\"type\":\"peer-disconnected\"}");
+    }
+    System.out.printf("[it] cross-instance open race: %d trials, %d lost%n", trials, lost);
+    assertThat(lost).isZero();
+  }
+
+  @Test
+  void keepsAnEmptiedRoomsRecordForTheRoomTtl() throws InterruptedException {
+    String room = SignalingIT.room();
+    Pair pair = across(a, b, room);
+    String record = "switchboard:room:{" + room + "}";
+    assertThat(redis.callLong("TTL", record)).as("no TTL while occupied").isEqualTo(-1);
+    pair.first().closeBlocking();
+    pair.second().closeBlocking();
+    await("room emptied")
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> redis.callLong("EXISTS", "switchboard:room:{" + room + "}:seats") == 0);
+    long ttl = redis.callLong("TTL", record);
+    assertThat(ttl).isBetween(1L, (long) ROOM_TTL_SECONDS);
+    assertThat(redis.callMap("HGETALL", record)).containsKeys("createdAt", "emptiedAt");
+  }
+
+  @Test
+  void listensToARoomsChannelOnlyWhileItHoldsAMember() throws InterruptedException {
+    String room = SignalingIT.room();
+    String channel = "switchboard:room:{" + room + "}:bus";
+    Pair pair = across(a, b, room);
+    assertThat(subscribers(channel)).isEqualTo(2);
+    pair.second().closeBlocking();
+    await("b unsubscribed").atMost(Duration.ofSeconds(5)).until(() -> subscribers(channel) == 1);
+    pair.first().closeBlocking();
+    await("a unsubscribed").atMost(Duration.ofSeconds(5)).until(() -> subscribers(channel) == 0);
+  }
+
+  private static long subscribers(String channel) {
+    List<Object> reply = redis.callList("PUBSUB", "NUMSUB", channel);
+    return (Long) reply.get(1);
+  }
+
+  @Test
+  void twoMembersOnOneInstanceNeverGoThroughRedis() {
+    Pair pair = Pair.join(a, SignalingIT.room());
+    long before = redis.commandCalls("publish");
+    for (int i = 0; i < 100; i++) {
+      pair.first().send("{\"type\":\"control\",\"action\":\"n\",\"payload\":" + i + "}");
+    }
+    for (int i = 0; i < 100; i++) {
+      assertThat(pair.second().next()).contains("\"payload\":" + i + "}");
+    }
+    assertThat(redis.commandCalls("publish")).isEqualTo(before);
+  }
+}
