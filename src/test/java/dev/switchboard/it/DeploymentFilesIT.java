@@ -32,6 +32,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,8 +82,8 @@ class DeploymentFilesIT {
   private static final Path K8S = DOCKER.resolve("k8s");
   private static final Path TOOLS = DOCKER.resolve(".tools");
   private static final String INSTALL_HINT =
-      "; run .ci/run once, which installs it (apt-get install nginx docker-compose; "
-          + "npm ci --prefix docker/.tools)";
+      ": run .ci/run, which installs the tools of this test "
+          + "(apt-get install nginx docker-compose; npm ci --prefix docker/.tools)";
 
   /** The server's defaults (SignalingConfig): what a file that does not set them gets. */
   private static final int DEFAULT_DRAIN_TIMEOUT_MS = 5000;
@@ -143,9 +144,10 @@ class DeploymentFilesIT {
         Pattern.compile("upstream\\s+" + Pattern.quote(proxyPass.group(1)) + "\\s*\\{([^}]*)}")
             .matcher(config);
     assertThat(upstream.find()).as("upstream %s { ... }", proxyPass.group(1)).isTrue();
-    assertThat(upstream.group(1))
-        .as("no sticky sessions: rooms span instances through Redis")
-        .doesNotContainPattern("\\b(ip_hash|hash|sticky)\\b");
+    Matcher sticky = Pattern.compile("\\b(ip_hash|hash|sticky)\\b").matcher(upstream.group(1));
+    assertThat(sticky.find() ? sticky.group(1) : null)
+        .as("no sticky sessions in the upstream: rooms span instances through Redis")
+        .isNull();
     Set<String> servers = new TreeSet<>();
     Matcher server = UPSTREAM_SERVER.matcher(upstream.group(1));
     while (server.find()) {
@@ -156,12 +158,25 @@ class DeploymentFilesIT {
         .forEach((name, service) -> instances.add(name + ":" + env(service).get("PORT")));
     assertThat(servers).as("the upstream servers are the compose instances").isEqualTo(instances);
 
-    assertThat(config)
-        .containsPattern("proxy_http_version\\s+1\\.1\\s*;")
-        .containsPattern("proxy_set_header\\s+Upgrade\\s+\\$http_upgrade\\s*;")
-        .containsPattern("proxy_set_header\\s+Connection\\s+\\$" + connection + "\\s*;")
-        .containsPattern("proxy_set_header\\s+X-Forwarded-For\\s+\\$proxy_add_x_forwarded_for\\s*;")
-        .containsPattern("proxy_set_header\\s+X-Forwarded-Proto\\s+\\$\\w+\\s*;");
+    Map<String, String> directives = new LinkedHashMap<>();
+    directives.put("proxy_http_version 1.1;", "proxy_http_version\\s+1\\.1\\s*;");
+    directives.put(
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header\\s+Upgrade\\s+\\$http_upgrade\\s*;");
+    directives.put(
+        "proxy_set_header Connection $" + connection + ";",
+        "proxy_set_header\\s+Connection\\s+\\$" + connection + "\\s*;");
+    directives.put(
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header\\s+X-Forwarded-For\\s+\\$proxy_add_x_forwarded_for\\s*;");
+    directives.put(
+        "proxy_set_header X-Forwarded-Proto $scheme (or a variable);",
+        "proxy_set_header\\s+X-Forwarded-Proto\\s+\\$\\w+\\s*;");
+    directives.forEach(
+        (directive, pattern) ->
+            assertThat(Pattern.compile(pattern).matcher(config).find())
+                .as("nginx.conf has %s", directive)
+                .isTrue());
     Matcher readTimeout = Pattern.compile("proxy_read_timeout\\s+(\\w+)\\s*;").matcher(config);
     assertThat(readTimeout.find())
         .as("proxy_read_timeout is set (the default 60 s is short)")
@@ -534,9 +549,9 @@ class DeploymentFilesIT {
     for (String resource : List.of("cpu", "memory")) {
       assertThat(requests).as("resources.requests").containsKey(resource);
       assertThat(limits).as("resources.limits").containsKey(resource);
-      assertThat(requests.get(resource).getNumericalAmount())
+      assertThat(amount(requests.get(resource)))
           .as("%s request within its limit", resource)
-          .isLessThanOrEqualTo(limits.get(resource).getNumericalAmount());
+          .isLessThanOrEqualTo(amount(limits.get(resource)));
     }
 
     Boolean runAsNonRoot =
@@ -552,6 +567,18 @@ class DeploymentFilesIT {
     assertThat(container.getSecurityContext().getAllowPrivilegeEscalation())
         .as("allowPrivilegeEscalation")
         .isFalse();
+    if (Boolean.TRUE.equals(container.getSecurityContext().getReadOnlyRootFilesystem())) {
+      // Payara Micro unpacks its runtime to java.io.tmpdir at start.
+      assertThat(container.getVolumeMounts())
+          .as("a read-only root file system needs a writable /tmp")
+          .anySatisfy(
+              mount -> {
+                assertThat(mount.getMountPath()).isEqualTo("/tmp");
+                assertThat(mount.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+                assertThat(pod.getVolumes())
+                    .anyMatch(v -> v.getName().equals(mount.getName()) && v.getEmptyDir() != null);
+              });
+    }
 
     URI redisUrl = URI.create(value(env, "REDIS_URL"));
     assertThat(redisUrl.getScheme()).isEqualTo("redis");
@@ -615,9 +642,14 @@ class DeploymentFilesIT {
     }
 
     HorizontalPodAutoscaler hpa = ofKind(objects, HorizontalPodAutoscaler.class).get(0);
-    assertThat(hpa.getSpec().getScaleTargetRef().getApiVersion()).isEqualTo("apps/v1");
-    assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("Deployment");
+    assertThat(hpa.getSpec().getScaleTargetRef().getApiVersion())
+        .as("HPA scaleTargetRef.apiVersion")
+        .isEqualTo("apps/v1");
+    assertThat(hpa.getSpec().getScaleTargetRef().getKind())
+        .as("HPA scaleTargetRef.kind")
+        .isEqualTo("Deployment");
     assertThat(hpa.getSpec().getScaleTargetRef().getName())
+        .as("HPA scaleTargetRef.name")
         .isEqualTo(deployment.getMetadata().getName());
     assertThat(hpa.getSpec().getMinReplicas()).as("minReplicas").isGreaterThanOrEqualTo(2);
     assertThat(hpa.getSpec().getMaxReplicas())
@@ -673,6 +705,7 @@ class DeploymentFilesIT {
     JsonNode kustomization = YAML.readTree(K8S.resolve("kustomization.yaml").toFile());
     assertThat(kustomization.path("kind").asText()).isEqualTo("Kustomization");
     assertThat(strings(kustomization.path("resources")))
+        .as("kustomization.yaml resources are the manifests in docker/k8s")
         .containsExactlyInAnyOrderElementsOf(
             manifestFiles().stream().map(f -> f.getFileName().toString()).toList());
     String image =
@@ -696,6 +729,14 @@ class DeploymentFilesIT {
     assertThat(env).as("env").containsKey(name);
     assertThat(env.get(name).getValue()).as("env %s value", name).isNotNull();
     return env.get(name).getValue();
+  }
+
+  private static BigDecimal amount(Quantity quantity) {
+    try {
+      return quantity.getNumericalAmount();
+    } catch (ArithmeticException | IllegalArgumentException e) {
+      throw new AssertionError("not a Kubernetes quantity: " + quantity, e);
+    }
   }
 
   private static int containerPort(Container container, IntOrString port) {
@@ -730,24 +771,32 @@ class DeploymentFilesIT {
   void dockerfileRunsTheJarOnAJreAsNonRootWithAHealthcheck() throws IOException {
     List<String> instructions = dockerfile();
     List<String> from = instructions.stream().filter(i -> i.startsWith("FROM ")).toList();
-    assertThat(from).as("one stage").hasSize(1);
-    assertThat(from.get(0)).as("a JRE base image, not a JDK").containsPattern("\\bjre\\b|-jre");
-    assertThat(dockerfileUser()).as("USER is not root").isNotZero();
+    assertThat(from).as("a FROM").isNotEmpty();
+    assertThat(from.get(from.size() - 1))
+        .as("the image runs on a JRE base image, not a JDK")
+        .containsPattern("\\bjre\\b|-jre");
+    assertThat(dockerfileUser()).as("the last USER is not root").isNotZero();
     List<String> healthchecks =
         instructions.stream().filter(i -> i.startsWith("HEALTHCHECK ")).toList();
-    assertThat(healthchecks).hasSize(1);
-    assertThat(healthchecks.get(0)).doesNotContain("NONE").contains("/readyz", "HEALTH_PORT");
+    assertThat(healthchecks).as("one HEALTHCHECK").hasSize(1);
+    assertThat(healthchecks.get(0))
+        .as("HEALTHCHECK asks /readyz on HEALTH_PORT")
+        .doesNotContain("NONE")
+        .contains("/readyz", "HEALTH_PORT");
     assertThat(instructions)
-        .anyMatch(i -> i.matches("COPY\\s+target/switchboard\\.jar\\s+.*"))
+        .as("COPY target/switchboard.jar")
+        .anyMatch(i -> i.matches("COPY\\s+target/switchboard\\.jar\\s+.*"));
+    assertThat(instructions)
+        .as("ENTRYPOINT [\"java\", ..., \"-jar\", ...]")
         .anyMatch(
-            i -> i.startsWith("ENTRYPOINT ") && i.contains("\"java\"") && i.contains("\"-jar\""))
-        .anyMatch(i -> i.startsWith("EXPOSE ") && i.contains("3002") && i.contains("8080"))
+            i -> i.startsWith("ENTRYPOINT ") && i.contains("\"java\"") && i.contains("\"-jar\""));
+    assertThat(instructions)
+        .as("EXPOSE 3002 8080")
+        .anyMatch(i -> i.startsWith("EXPOSE ") && i.contains("3002") && i.contains("8080"));
+    assertThat(instructions)
+        .as("ENV PORT=3002 HEALTH_PORT=8080")
         .anyMatch(
             i -> i.startsWith("ENV ") && i.contains("PORT=3002") && i.contains("HEALTH_PORT=8080"));
-    int userIndex = indexOf(instructions, "USER ");
-    assertThat(instructions.subList(userIndex, instructions.size()))
-        .as("nothing runs as root after USER")
-        .noneMatch(i -> i.startsWith("USER ") && !i.equals(instructions.get(userIndex)));
   }
 
   /** The Dockerfile's instructions, continuation lines joined, comments dropped. */
@@ -772,15 +821,6 @@ class DeploymentFilesIT {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static int indexOf(List<String> instructions, String prefix) {
-    for (int i = 0; i < instructions.size(); i++) {
-      if (instructions.get(i).startsWith(prefix)) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -847,8 +887,20 @@ class DeploymentFilesIT {
                 TOOLS.resolve("check.mjs").toString(),
                 "promql",
                 DOCKER.resolve("grafana-dashboard.json").toString()));
+    List<Map<String, Object>> queries;
+    try {
+      queries = JSON.readValue(result.stdout(), new TypeReference<>() {});
+    } catch (IOException e) {
+      throw new AssertionError("docker/.tools/check.mjs promql failed:\n" + result.output(), e);
+    }
+    assertThat(
+            queries.stream()
+                .filter(q -> q.get("error") != null)
+                .map(q -> q.get("panel") + ": " + q.get("expr") + ": " + q.get("error")))
+        .as("PromQL syntax errors")
+        .isEmpty();
     assertThat(result.exit()).as("docker/.tools/check.mjs promql:%n%s", result.output()).isZero();
-    List<Map<String, Object>> queries = JSON.readValue(result.stdout(), new TypeReference<>() {});
+    assertThat(queries).as("queries").isNotEmpty();
     Set<String> used = new TreeSet<>();
     for (Map<String, Object> query : queries) {
       @SuppressWarnings("unchecked")
