@@ -797,6 +797,15 @@ class DeploymentFilesIT {
         .as("ENV PORT=3002 HEALTH_PORT=8080")
         .anyMatch(
             i -> i.startsWith("ENV ") && i.contains("PORT=3002") && i.contains("HEALTH_PORT=8080"));
+
+    List<String> ignored =
+        Files.readAllLines(DOCKER.resolve("Dockerfile.dockerignore")).stream()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+            .toList();
+    assertThat(ignored)
+        .as("Dockerfile.dockerignore sends only the jar from the repository root")
+        .containsExactly("*", "!target/switchboard.jar");
   }
 
   /** The Dockerfile's instructions, continuation lines joined, comments dropped. */
