@@ -50,7 +50,7 @@ class Redis6IT {
     pair.second().send("{\"type\":\"answer\",\"sdp\":\"back\"}");
     assertThat(pair.first().next()).isEqualTo("{\"type\":\"answer\",\"sdp\":\"back\"}");
 
-    TestClient third = TestClient.open(b.room(room));
+    TestClient third = TestClient.attempt(b.room(room), Map.of(), List.of());
     assertThat(third.awaitClose()).isEqualTo(new TestClient.Closed(1000, "Room is full", true));
 
     pair.second().closeBlocking();

@@ -75,7 +75,7 @@ class RedisClusterIT {
           .isEqualTo(0L);
     }
 
-    TestClient third = TestClient.open(a.room(room));
+    TestClient third = TestClient.attempt(a.room(room), Map.of(), List.of());
     assertThat(third.awaitClose()).isEqualTo(new TestClient.Closed(1000, "Room is full", true));
     System.out.printf(
         "[it] redis cluster: 3 nodes, room slot %d, relayed both ways over sharded pub/sub%n",

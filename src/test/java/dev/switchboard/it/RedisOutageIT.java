@@ -86,7 +86,7 @@ class RedisOutageIT {
         .until(() -> a.status("/readyz") == 503);
     Duration notReady = Duration.ofNanos(System.nanoTime() - stopped);
 
-    TestClient refused = TestClient.open(a.room(SignalingIT.room()));
+    TestClient refused = TestClient.attempt(a.room(SignalingIT.room()), Map.of(), List.of());
     assertThat(refused.awaitClose())
         .isEqualTo(new TestClient.Closed(1013, "Service unavailable", true));
     await("gauges")
@@ -138,7 +138,7 @@ class RedisOutageIT {
     // again: the local room (two seats, both taken) is still full for a newcomer on b.
     Pair.awaitSync(cross.first(), cross.second());
     Pair.awaitSync(cross.second(), cross.first());
-    TestClient latecomer = TestClient.open(b.room(localRoom));
+    TestClient latecomer = TestClient.attempt(b.room(localRoom), Map.of(), List.of());
     assertThat(latecomer.awaitClose()).isEqualTo(new TestClient.Closed(1000, "Room is full", true));
     assertThat(a.metric("signaling_redis_up")).isEqualTo(1);
     assertThat(a.metric("signaling_circuit_breaker_open")).isZero();
