@@ -58,7 +58,7 @@ class RoomRegistryTest {
   }
 
   /** A store whose claims complete only when the test says so. */
-  static final class PendingStore implements RoomStore {
+  static class PendingStore implements RoomStore {
     final List<CompletableFuture<Boolean>> claims = new CopyOnWriteArrayList<>();
     final List<PeerId> released = new CopyOnWriteArrayList<>();
 
@@ -226,15 +226,33 @@ class RoomRegistryTest {
   }
 
   @Test
-  void aFailedClaimClosesWithInternalError() {
+  void aFailedClaimClosesWith1013ServiceUnavailable() {
     PendingStore pending = new PendingStore();
     RoomRegistry slow = registry(pending, Map.of("ROOM_CAPACITY", "2"));
     FakeConnection a = new FakeConnection();
     slow.open(ROOM, a);
     pending.claims.get(0).completeExceptionally(new IllegalStateException("store down"));
 
-    assertThat(a.closes).containsExactly(CloseCause.INTERNAL_ERROR);
+    assertThat(a.closes).containsExactly(CloseCause.SERVICE_UNAVAILABLE);
     assertThat(slow.connectionCount()).isZero();
+  }
+
+  @Test
+  void refusesAJoinAtOnceWhileTheStoreIsNotReady() {
+    PendingStore down =
+        new PendingStore() {
+          @Override
+          public boolean isReady() {
+            return false;
+          }
+        };
+    RoomRegistry refusing = registry(down, Map.of("ROOM_CAPACITY", "2"));
+    FakeConnection a = new FakeConnection();
+    refusing.open(ROOM, a);
+
+    assertThat(a.closes).containsExactly(CloseCause.SERVICE_UNAVAILABLE);
+    assertThat(down.claims).as("no claim attempted").isEmpty();
+    assertThat(refusing.connectionCount()).isZero();
   }
 
   @Test
