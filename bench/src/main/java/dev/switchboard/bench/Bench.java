@@ -35,10 +35,10 @@ final class Bench implements WsClient.Listener, AutoCloseable {
   static final long SYNC_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(15);
 
   /**
-   * A churn rejoin whose sync stalls is retried after this long rather than the full {@link
-   * #SYNC_TIMEOUT_NANOS}. (A rejoin's sync was seen to stall, rarely, against the test relay; the
-   * cause is not found yet, so the harness recovers the room instead of leaving it stuck past the
-   * end of the run.)
+   * A churn rejoin whose sync goes unanswered is retried after this long rather than the full
+   * {@link #SYNC_TIMEOUT_NANOS}, so that a lost answer does not leave the room out of the run. (The
+   * rare stall once seen against the test relay was a harness race, the connection's attachment set
+   * after onOpen could fire: that rejoin never started its sync, so this timeout never ran either.)
    */
   static final long REJOIN_SYNC_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(3);
 
@@ -203,9 +203,10 @@ final class Bench implements WsClient.Listener, AutoCloseable {
   void connectMember(Room.Member m, URI base) {
     firstConnectNanos.compareAndSet(0, System.nanoTime());
     pending.incrementAndGet();
-    WsClient c = connector.connect(roomUri(base, m.room.id), this);
-    c.attachment = m;
-    m.client = c;
+    // The attachment goes in with the connect: the handshake runs on an event loop and onOpen may
+    // fire before connect() returns, so setting it afterwards left a rejoin (seen when this thread
+    // was descheduled) without its sync, stuck JOINING for good.
+    m.client = connector.connect(roomUri(base, m.room.id), this, m);
   }
 
   /**
@@ -307,15 +308,6 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     }
   }
 
-  private void cancelSync(Room r) {
-    synchronized (r) {
-      if (r.syncTask != null) {
-        r.syncTask.cancel(false);
-        r.syncTask = null;
-      }
-    }
-  }
-
   private void onSyncTimeout(Room r, Room.Member m) {
     Churn ch = churn;
     if (ch != null && r.state == Room.State.JOINING) {
@@ -368,13 +360,18 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     Room.State before;
     synchronized (r) {
       before = r.state;
-      if (before == Room.State.READY || before == Room.State.LEAVING) {
+      if (r.b != m || before == Room.State.READY || before == Room.State.LEAVING) {
         return;
       }
       r.state = Room.State.READY;
       r.readyNanos = now;
+      // Under the same lock: once READY is visible, a churn leave and rejoin may install the next
+      // member's sync task, which a cancel after the unlock would kill.
+      if (r.syncTask != null) {
+        r.syncTask.cancel(false);
+        r.syncTask = null;
+      }
     }
-    cancelSync(r);
     readyRooms.incrementAndGet();
     Churn ch = churn;
     if (ch != null && before == Room.State.JOINING) {

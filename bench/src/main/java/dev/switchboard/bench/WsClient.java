@@ -29,8 +29,12 @@ public final class WsClient extends SimpleChannelInboundHandler<WebSocketFrame> 
   public final URI uri;
   public final long connectStartNanos;
 
-  /** Free for the owner (scenarios keep their per-connection state here). */
-  public Object attachment;
+  /**
+   * The owner's per-connection state, given to {@link WsConnector#connect}. It is final and set
+   * before the connection starts, so every listener event sees it: an owner that set it after
+   * connect() returned could lose the race with a fast handshake (onOpen would see null).
+   */
+  public final Object attachment;
 
   private final Listener listener;
   private volatile Channel channel;
@@ -40,9 +44,10 @@ public final class WsClient extends SimpleChannelInboundHandler<WebSocketFrame> 
   private String closeReason = "";
   private Throwable failure;
 
-  WsClient(URI uri, Listener listener) {
+  WsClient(URI uri, Listener listener, Object attachment) {
     this.uri = uri;
     this.listener = listener;
+    this.attachment = attachment;
     this.connectStartNanos = System.nanoTime();
   }
 

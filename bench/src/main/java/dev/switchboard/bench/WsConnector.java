@@ -64,9 +64,11 @@ public final class WsConnector implements AutoCloseable {
 
   /**
    * Starts connecting to {@code uri} (which carries ?roomId=...); events go to {@code listener}.
+   * {@code attachment} is in place before the first event, which may fire on an event loop before
+   * this method returns.
    */
-  public WsClient connect(URI uri, WsClient.Listener listener) {
-    WsClient client = new WsClient(uri, listener);
+  public WsClient connect(URI uri, WsClient.Listener listener, Object attachment) {
+    WsClient client = new WsClient(uri, listener, attachment);
     WebSocketClientHandshaker hs =
         WebSocketClientHandshakerFactory.newHandshaker(
             uri, WebSocketVersion.V13, null, false, EmptyHttpHeaders.INSTANCE, MAX_FRAME);
