@@ -76,8 +76,19 @@ public class RegistryAdmin implements RegistryMXBean {
     return readiness.isReady();
   }
 
+  /**
+   * Runs with the application's class loader as the thread's context loader: JMX callers (a
+   * console's RMI thread, the launcher's SIGTERM thread) may have none, and CDI needs one.
+   */
   @Override
   public long drain() {
-    return drainer.drain().toMillis();
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = thread.getContextClassLoader();
+    thread.setContextClassLoader(RegistryAdmin.class.getClassLoader());
+    try {
+      return drainer.drain().toMillis();
+    } finally {
+      thread.setContextClassLoader(previous);
+    }
   }
 }

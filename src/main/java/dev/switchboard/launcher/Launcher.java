@@ -2,9 +2,13 @@ package dev.switchboard.launcher;
 
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.SignalingConfig;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * The uber-jar's main class. It validates the whole configuration before Payara Micro boots (a
@@ -17,6 +21,8 @@ public final class Launcher {
   static final String HEALTH_PORT_PROPERTY = "switchboard.health.port";
   static final String HEALTH_ENABLED_PROPERTY = "switchboard.health.enabled";
   private static final String PAYARA_MAIN = "fish.payara.micro.PayaraMicro";
+  private static final String REGISTRY_MBEAN = "dev.switchboard:type=Registry";
+  private static final int TERMINATED_BY_SIGTERM = 128 + 15;
 
   private Launcher() {}
 
@@ -35,6 +41,7 @@ public final class Launcher {
     }
     System.setProperty(HEALTH_PORT_PROPERTY, String.valueOf(config.healthPort()));
     System.setProperty(HEALTH_ENABLED_PROPERTY, String.valueOf(config.separateHealthPort()));
+    drainBeforeShutdownOnSigterm();
     try {
       Class.forName(PAYARA_MAIN)
           .getMethod("main", String[].class)
@@ -44,6 +51,45 @@ public final class Launcher {
         throw runtime;
       }
       throw e;
+    }
+  }
+
+  /**
+   * On SIGTERM, drains through the registry's MBean first and only then exits, which runs the
+   * shutdown hooks.
+   *
+   * <p>Why: the application's own drain also runs as a JVM shutdown hook, but Payara Micro stops
+   * its web container in another hook, and the JVM runs hooks concurrently: a drain's {@code
+   * reconnect} messages were sometimes lost to the container going away under them (seen in
+   * DrainIT). There is no standard Java API for signals, hence {@code sun.misc.Signal}.
+   */
+  @SuppressWarnings("sunapi")
+  private static void drainBeforeShutdownOnSigterm() {
+    try {
+      sun.misc.Signal.handle(
+          new sun.misc.Signal("TERM"),
+          signal ->
+              new Thread(
+                      () -> {
+                        drainThroughJmx();
+                        System.exit(TERMINATED_BY_SIGTERM);
+                      },
+                      "switchboard-sigterm")
+                  .start());
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      // No signal support here: the application's shutdown hook still drains.
+    }
+  }
+
+  private static void drainThroughJmx() {
+    try {
+      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+      ObjectName registry = new ObjectName(REGISTRY_MBEAN);
+      if (server.isRegistered(registry)) {
+        server.invoke(registry, "drain", new Object[0], new String[0]);
+      }
+    } catch (JMException | RuntimeException e) {
+      System.err.println("switchboard: drain on SIGTERM failed: " + e);
     }
   }
 

@@ -88,7 +88,9 @@ public class RoomRegistry {
         .whenComplete(
             (admitted, error) -> {
               if (error != null) {
-                LOG.log(Level.FINE, "Seat claim failed; the room store is unavailable", error);
+                LOG.log(
+                    Level.WARNING,
+                    () -> "Join refused with 1013: the room store failed: " + rootCause(error));
                 close(peer, CloseCause.SERVICE_UNAVAILABLE);
                 store.releaseSeat(roomId, peer.id()); // in case the claim landed after all
               } else if (!admitted) {
@@ -106,6 +108,14 @@ public class RoomRegistry {
               }
             });
     return peer;
+  }
+
+  private static String rootCause(Throwable error) {
+    Throwable t = error;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.toString();
   }
 
   /** Relays a frame from {@code sender} to every other joined member of its room. */
