@@ -20,7 +20,8 @@ import org.redisson.client.codec.StringCodec;
  * <ul>
  *   <li>Every {@link #PROBE_MS} it refreshes its liveness key (TTL {@code INSTANCE_TTL_MS}) through
  *       the circuit breaker. That write is also the Redis health probe: its outcome drives {@code
- *       /readyz} and {@code signaling_redis_up}.
+ *       /readyz} and {@code signaling_redis_up} (down after {@link #DOWN_AFTER_FAILURES} failures
+ *       in a row).
  *   <li>When Redis answers again after failing, it claims again the seats of every member still
  *       connected here (Redis may have lost them) and re-registers itself.
  *   <li>Every quarter of the TTL it looks for instances whose liveness key expired, and frees their
@@ -32,7 +33,14 @@ import org.redisson.client.codec.StringCodec;
 final class InstanceLiveness {
 
   private static final Logger LOG = Logger.getLogger(InstanceLiveness.class.getName());
-  static final long PROBE_MS = 500;
+  static final long PROBE_MS = 250;
+
+  /**
+   * Failed probes in a row before Redis counts as down: right after Redis comes back, one write can
+   * still fail on a pooled connection that died with the old server, and readiness should not flap
+   * for it.
+   */
+  static final int DOWN_AFTER_FAILURES = 2;
 
   private final RedissonClient redis;
   private final RedisRoomStore store;
@@ -43,6 +51,7 @@ final class InstanceLiveness {
   private final Set<String> reaping = ConcurrentHashMap.newKeySet();
   private volatile boolean up;
   private volatile long upSince;
+  private int failures; // probe thread only
 
   InstanceLiveness(
       RedissonClient redis,
@@ -94,9 +103,11 @@ final class InstanceLiveness {
             return null;
           });
       nowUp = true;
+      failures = 0;
     } catch (RuntimeException e) {
       LOG.log(Level.FINE, "Redis probe failed", e);
-      nowUp = false;
+      failures++;
+      nowUp = wasUp && failures < DOWN_AFTER_FAILURES;
     }
     if (nowUp && !wasUp) {
       nowUp = register();
