@@ -2,11 +2,16 @@ package dev.switchboard.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -105,6 +110,34 @@ class MalformedInputIT {
     System.out.printf(
         "[it] pipelined upgrades: %d trials, %d relayed%n", PIPELINED_TRIALS, relayed);
     assertThat(relayed).isEqualTo(PIPELINED_TRIALS);
+    assertThat(server.status("/healthz")).isEqualTo(200);
+  }
+
+  /**
+   * Java's HttpClient asks for an h2c upgrade on plain HTTP. Grizzly's HTTP/2 could deadlock both
+   * worker threads on such connections (seen in CI: the listener never answered again), so the
+   * server speaks HTTP/1.1 only, and many concurrent requests that ask for h2c all get answers.
+   */
+  @Test
+  void answersConcurrentRequestsThatAskForHttp2OverHttp11() {
+    HttpClient client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_2)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      String path = i % 2 == 0 ? "/healthz" : "/no-such-page-" + i;
+      responses.add(
+          client.sendAsync(
+              HttpRequest.newBuilder(server.http(path)).timeout(Duration.ofSeconds(20)).build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    for (CompletableFuture<HttpResponse<String>> response : responses) {
+      HttpResponse<String> r = response.join();
+      assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+      assertThat(r.statusCode()).isIn(200, 404);
+    }
     assertThat(server.status("/healthz")).isEqualTo(200);
   }
 
