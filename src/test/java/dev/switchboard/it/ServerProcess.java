@@ -85,17 +85,46 @@ public final class ServerProcess {
     int effectivePort = Integer.parseInt(builder.environment().get("PORT"));
     ServerProcess server = new ServerProcess(name, process, effectivePort, healthPort, log);
     Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
+    try {
+      awaitReady(name, process, server, log);
+    } catch (RuntimeException notReady) {
+      threadDump(process, log);
+      throw notReady;
+    }
+    server.startup = Duration.ofNanos(System.nanoTime() - started);
+    System.out.printf(
+        "[it] server %s ready on port %d in %d ms%n",
+        name, effectivePort, server.startup.toMillis());
+    return server;
+  }
+
+  private static void awaitReady(String name, Process process, ServerProcess server, Path log) {
     await("server " + name + " ready (log: " + log + ")")
         .atMost(Duration.ofSeconds(180))
         .pollInterval(Duration.ofMillis(200))
         .failFast("server process exited", () -> !process.isAlive())
         .failFast("the application failed to deploy", () -> deploymentFailed(log))
         .until(() -> server.status("/readyz") == 200);
-    server.startup = Duration.ofNanos(System.nanoTime() - started);
-    System.out.printf(
-        "[it] server %s ready on port %d in %d ms%n",
-        name, effectivePort, server.startup.toMillis());
-    return server;
+  }
+
+  /** A server that never got ready: its threads, next to its log, for whoever reads the failure. */
+  private static void threadDump(Process process, Path log) {
+    Path dump = log.resolveSibling(log.getFileName() + ".threads.txt");
+    try {
+      Process jstack =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
+                  String.valueOf(process.pid()))
+              .redirectErrorStream(true)
+              .redirectOutput(dump.toFile())
+              .start();
+      jstack.waitFor(20, TimeUnit.SECONDS);
+      System.out.println("[it] thread dump of the server that never got ready: " + dump);
+    } catch (IOException e) {
+      System.out.println("[it] no thread dump: " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static boolean deploymentFailed(Path log) {
