@@ -75,7 +75,9 @@ final class RedisRoomBus implements RoomBus {
   public void open(RoomId room) {
     RTopic topic = topic(room);
     Set<String> remotePeers = ConcurrentHashMap.newKeySet();
-    CompletableFuture<Integer> listener = subscribe(topic, room, SUBSCRIBE_ATTEMPTS);
+    Subscription[] self = new Subscription[1];
+    CompletableFuture<Integer> listener =
+        subscribe(topic, room, message -> receive(room, self[0], message), SUBSCRIBE_ATTEMPTS);
     // Members already seated elsewhere: read once the listener is in place, so none is missed.
     CompletableFuture<Void> ready =
         listener.thenCompose(
@@ -85,7 +87,8 @@ final class RedisRoomBus implements RoomBus {
                     .readAllMapAsync()
                     .toCompletableFuture()
                     .thenAccept(seats -> rememberRemote(seats, remotePeers)));
-    subscriptions.put(room, new Subscription(topic, listener, ready, remotePeers));
+    self[0] = new Subscription(topic, listener, ready, remotePeers);
+    subscriptions.put(room, self[0]);
   }
 
   /**
@@ -94,10 +97,11 @@ final class RedisRoomBus implements RoomBus {
    * Retry} covers asynchronous calls only on {@code @Asynchronous} beans, and this runs inside the
    * registry's map update, which must not block.)
    */
-  private CompletableFuture<Integer> subscribe(RTopic topic, RoomId room, int attempts) {
+  private CompletableFuture<Integer> subscribe(
+      RTopic topic, RoomId room, java.util.function.Consumer<String> onMessage, int attempts) {
     CompletableFuture<Integer> added =
         topic
-            .addListenerAsync(String.class, (channel, message) -> receive(room, message))
+            .addListenerAsync(String.class, (channel, message) -> onMessage.accept(message))
             .toCompletableFuture();
     if (attempts <= 1) {
       return added;
@@ -109,7 +113,7 @@ final class RedisRoomBus implements RoomBus {
               LOG.log(Level.FINE, "Subscribe failed; trying again", error);
               return CompletableFuture.supplyAsync(
                       () -> null, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS))
-                  .thenCompose(ignored -> subscribe(topic, room, attempts - 1));
+                  .thenCompose(ignored -> subscribe(topic, room, onMessage, attempts - 1));
             })
         .thenCompose(f -> f);
   }
@@ -241,22 +245,24 @@ final class RedisRoomBus implements RoomBus {
     return kind + "\n" + instance + "\n" + peer + "\n" + payload;
   }
 
-  private void receive(RoomId room, String message) {
+  /**
+   * One envelope for {@code mine}. A listener of a subscription that was closed and replaced (the
+   * room emptied and refilled here before its removal completed) ignores it: the current one
+   * delivers it, once.
+   */
+  private void receive(RoomId room, Subscription mine, String message) {
+    Subscription s = subscriptions.get(room);
+    if (s == null || s != mine) {
+      return;
+    }
     String[] parts = message.split("\n", 4);
     if (parts.length < 4 || parts[1].equals(instanceId)) {
       return;
     }
-    Subscription s = subscriptions.get(room);
     switch (parts[0]) {
-      case "J" -> {
-        if (s != null) {
-          s.remotePeers().add(parts[2]);
-        }
-      }
+      case "J" -> s.remotePeers().add(parts[2]);
       case "L" -> {
-        if (s != null) {
-          s.remotePeers().remove(parts[2]);
-        }
+        s.remotePeers().remove(parts[2]);
         receiver.deliver(room, Frame.PEER_DISCONNECTED);
       }
       case "F" -> {

@@ -90,6 +90,13 @@ final class RedisRoomStore implements RoomStore {
   }
 
   private boolean claim(RoomId room, String peer, boolean force) {
+    // Listed first, so that a crash right after the claim still leaves the seat to the reaper;
+    // releasing a seat that was never taken does nothing.
+    call(
+        () ->
+            redis
+                .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
+                .add(RedisKeys.seatEntry(room, peer)));
     boolean admitted =
         call(
             () -> {
@@ -108,12 +115,12 @@ final class RedisRoomStore implements RoomStore {
                           force ? "1" : "0");
               return result != null && result == 1L;
             });
-    if (admitted) {
+    if (!admitted) {
       call(
           () ->
               redis
                   .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
-                  .add(RedisKeys.seatEntry(room, peer)));
+                  .remove(RedisKeys.seatEntry(room, peer)));
     }
     return admitted;
   }

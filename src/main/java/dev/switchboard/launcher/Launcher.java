@@ -71,8 +71,11 @@ public final class Launcher {
           signal ->
               new Thread(
                       () -> {
-                        drainThroughJmx();
-                        System.exit(TERMINATED_BY_SIGTERM);
+                        try {
+                          drainThroughJmx();
+                        } finally {
+                          System.exit(TERMINATED_BY_SIGTERM);
+                        }
                       },
                       "switchboard-sigterm")
                   .start());

@@ -10,6 +10,12 @@ import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
@@ -52,8 +58,12 @@ public class Drain {
     draining = true;
     int clients = registry.connectionCount();
     LOG.info(() -> "Draining " + clients + " connections");
-    registry.peers().forEach(peer -> registry.finish(peer, RECONNECT, CloseCause.SERVER_DRAINING));
-    boolean emptied = registry.awaitEmpty(Duration.ofMillis(config.drainTimeoutMs()));
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    registry
+        .peers()
+        .forEach(peer -> closing.add(registry.finish(peer, RECONNECT, CloseCause.SERVER_DRAINING)));
+    boolean emptied =
+        registry.awaitEmpty(Duration.ofMillis(config.drainTimeoutMs())) && closed(closing, start);
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     LOG.info(
         () ->
@@ -63,6 +73,24 @@ public class Drain {
                 + took.toMillis()
                 + " ms");
     return took;
+  }
+
+  /**
+   * Waits, within what is left of {@code DRAIN_TIMEOUT_MS}, until every close frame was handed to
+   * its socket: on SIGTERM the process exits as soon as the drain returns.
+   */
+  private boolean closed(List<CompletableFuture<Void>> closing, long start) {
+    long leftMs = config.drainTimeoutMs() - (System.nanoTime() - start) / 1_000_000;
+    try {
+      CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+          .get(Math.max(0, leftMs), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException | ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   @PreDestroy

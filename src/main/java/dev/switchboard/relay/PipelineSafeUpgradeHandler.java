@@ -26,6 +26,7 @@ import org.glassfish.tyrus.servlet.TyrusHttpUpgradeHandler;
  */
 public class PipelineSafeUpgradeHandler extends TyrusHttpUpgradeHandler {
 
+  private final Object reading = new Object();
   private volatile Thread initialising;
   private volatile boolean deferred;
 
@@ -53,8 +54,13 @@ public class PipelineSafeUpgradeHandler extends TyrusHttpUpgradeHandler {
     }
     if (deferred) {
       try {
-        super.onDataAvailable();
-      } catch (RuntimeException e) {
+        // Another thread may have been called for later bytes and read them all meanwhile.
+        if (webConnection.getInputStream().isReady()) {
+          synchronized (reading) {
+            super.onDataAvailable();
+          }
+        }
+      } catch (IOException | RuntimeException e) {
         onError(e);
       }
     }
@@ -66,6 +72,8 @@ public class PipelineSafeUpgradeHandler extends TyrusHttpUpgradeHandler {
       deferred = true; // called from inside init: read once init has finished
       return;
     }
-    super.onDataAvailable();
+    synchronized (reading) { // never two readers of one socket: see the deferred read in init
+      super.onDataAvailable();
+    }
   }
 }

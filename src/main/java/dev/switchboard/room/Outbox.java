@@ -73,11 +73,8 @@ final class Outbox {
       pendingBytes.addAndGet(last.bytes());
       queue.add(last);
     }
-    sealed = true;
+    sealed = true; // after the add: whoever sees it sealed also sees the last frame queued
     drain();
-    if (queue.isEmpty() && !sending.get()) {
-      runWhenFlushed();
-    }
   }
 
   private void runWhenFlushed() {
@@ -96,11 +93,12 @@ final class Outbox {
     while (sending.compareAndSet(false, true)) {
       Frame frame = queue.poll();
       if (frame == null || discarded) {
+        // Still holding the slot, so nothing is in flight: a finished outbox is flushed now.
+        if ((sealed || discarded) && queue.isEmpty()) {
+          runWhenFlushed();
+        }
         sending.set(false);
         if (queue.isEmpty() || discarded) {
-          if (sealed || discarded) {
-            runWhenFlushed();
-          }
           return;
         }
         continue;

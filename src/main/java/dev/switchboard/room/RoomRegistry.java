@@ -207,14 +207,28 @@ public class RoomRegistry {
 
   /**
    * Closes a peer after a last frame: it leaves at once, but what was already queued for it and
-   * then {@code last} are still written before the close frame.
+   * then {@code last} are still written before the close frame. Completes once the close frame was
+   * handed to the socket.
    */
-  public void finish(Peer peer, Frame last, CloseCause cause) {
+  public CompletableFuture<Void> finish(Peer peer, Frame last, CloseCause cause) {
     if (peer.isJoined() || peer.isJoining()) {
       events.closed(cause);
     }
-    peer.outbox().finish(last, () -> closer.execute(() -> peer.connection().close(cause)));
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    peer.outbox()
+        .finish(
+            last,
+            () ->
+                closer.execute(
+                    () -> {
+                      try {
+                        peer.connection().close(cause);
+                      } finally {
+                        closed.complete(null);
+                      }
+                    }));
     leave(peer, false);
+    return closed;
   }
 
   /** Waits until no peer is left on this instance; false if {@code timeout} passed first. */
