@@ -38,6 +38,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A real {@code redis-server} (Debian's package) run as a child process of the test JVM: loopback
@@ -582,28 +584,31 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void awaitOk() {
-      long deadline = System.nanoTime() + CLUSTER_OK_TIMEOUT.toNanos();
-      while (true) {
-        String problem = null;
-        for (RedisServer node : nodes) {
-          problem = clusterProblem(node);
-          if (problem != null) {
-            break;
-          }
-        }
-        if (problem == null) {
-          return;
-        }
-        if (System.nanoTime() - deadline > 0) {
-          throw new IllegalStateException(
-              this
-                  + ": not ok within "
-                  + CLUSTER_OK_TIMEOUT.toSeconds()
-                  + " s: "
-                  + problem
-                  + nodeTails());
-        }
-        pause(POLL_MS);
+      String[] problem = {null};
+      try {
+        Awaitility.await(this + " ok")
+            .atMost(CLUSTER_OK_TIMEOUT)
+            .pollInterval(Duration.ofMillis(POLL_MS))
+            .until(
+                () -> {
+                  problem[0] = null;
+                  for (RedisServer node : nodes) {
+                    problem[0] = clusterProblem(node);
+                    if (problem[0] != null) {
+                      break;
+                    }
+                  }
+                  return problem[0] == null;
+                });
+      } catch (ConditionTimeoutException e) {
+        throw new IllegalStateException(
+            this
+                + ": not ok within "
+                + CLUSTER_OK_TIMEOUT.toSeconds()
+                + " s: "
+                + problem[0]
+                + nodeTails(),
+            e);
       }
     }
 
@@ -736,20 +741,25 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void awaitPortRefused() {
-    long deadline = System.nanoTime() + PORT_RELEASE_TIMEOUT.toNanos();
-    while (true) {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(HOST, port), CONNECT_TIMEOUT_MS);
-      } catch (ConnectException e) {
-        return;
-      } catch (IOException e) {
-        // not refused, not accepted: look again
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw new IllegalStateException(
-            this + ": the port still accepts connections after redis-server exited");
-      }
-      pause(POLL_MS);
+    try {
+      Awaitility.await(this + " port released")
+          .atMost(PORT_RELEASE_TIMEOUT)
+          .pollInterval(Duration.ofMillis(POLL_MS))
+          .until(this::portRefuses);
+    } catch (ConditionTimeoutException e) {
+      throw new IllegalStateException(
+          this + ": the port still accepts connections after redis-server exited", e);
+    }
+  }
+
+  private boolean portRefuses() {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(HOST, port), CONNECT_TIMEOUT_MS);
+      return false;
+    } catch (ConnectException e) {
+      return true;
+    } catch (IOException e) {
+      return false; // not refused, not accepted: look again
     }
   }
 
@@ -969,15 +979,6 @@ public final class RedisServer implements AutoCloseable {
 
   private static String fileName(String name) {
     return name.replaceAll("[^A-Za-z0-9._-]", "_");
-  }
-
-  private static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   private static void kill(Process process) {
