@@ -137,7 +137,7 @@ public class ClusterProducer {
           c.useSingleServer()
               .setAddress(url.getScheme() + "://" + url.getHost() + ":" + port(url))
               .setConnectTimeout(1_000)
-              .setTimeout(1_000)
+              .setTimeout(3_000) // a busy machine answers late; outages are caught by the probe
               .setRetryAttempts(1)
               .setRetryInterval(200)
               .setPingConnectionInterval(1_000)

@@ -26,16 +26,19 @@ import org.redisson.client.codec.StringCodec;
  * the room, and publishes a frame only when members on other instances are known, so two members on
  * the same instance never go through Redis.
  *
- * <p>Envelopes are {@code kind \n instance \n peer \n payload}: {@code J} a peer joined, {@code L}
- * it left (its room mates get {@code peer-disconnected}), {@code F} a frame. One sender's publishes
- * are chained, each starting when the previous one completed: asynchronous publishes on a
- * connection pool could otherwise overtake each other.
+ * <p>Envelopes are {@code kind \n instance \n peer \n sequence \n payload}: {@code J} a peer
+ * joined, {@code L} it left (its room mates get {@code peer-disconnected}), {@code F} one or more
+ * frames, one per line. One sender's envelopes are published one at a time, in order (see {@link
+ * Outgoing}), and numbered, so that a receiver drops the repeats Redisson's retries can cause.
  */
 final class RedisRoomBus implements RoomBus {
 
   private static final Logger LOG = Logger.getLogger(RedisRoomBus.class.getName());
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
   private static final int SUBSCRIBE_ATTEMPTS = 3;
+
+  /** The sequence number of envelopes that are not deduplicated (the reaper's). */
+  private static final long NO_SEQUENCE = -1;
 
   private final RedissonClient redis;
   private final String instanceId;
@@ -50,7 +53,8 @@ final class RedisRoomBus implements RoomBus {
       RTopic topic,
       CompletableFuture<Integer> listener,
       CompletableFuture<Void> ready,
-      Set<String> remotePeers) {}
+      Set<String> remotePeers,
+      Map<String, Long> lastSequence) {}
 
   RedisRoomBus(RedissonClient redis, String instanceId, boolean sharded, BooleanSupplier healthy) {
     this.redis = redis;
@@ -87,7 +91,7 @@ final class RedisRoomBus implements RoomBus {
                     .readAllMapAsync()
                     .toCompletableFuture()
                     .thenAccept(seats -> rememberRemote(seats, remotePeers)));
-    self[0] = new Subscription(topic, listener, ready, remotePeers);
+    self[0] = new Subscription(topic, listener, ready, remotePeers, new ConcurrentHashMap<>());
     subscriptions.put(room, self[0]);
   }
 
@@ -143,7 +147,7 @@ final class RedisRoomBus implements RoomBus {
 
   @Override
   public void joined(Peer peer) {
-    outgoing(peer).enqueue('J', peer.id().toString(), "");
+    outgoing(peer).enqueue('J', "");
   }
 
   @Override
@@ -155,22 +159,23 @@ final class RedisRoomBus implements RoomBus {
     if (s == null || s.remotePeers().isEmpty()) {
       return;
     }
-    outgoing(sender).enqueue('F', "", frame.text());
+    outgoing(sender).enqueue('F', frame.text());
   }
 
   @Override
   public void left(Peer peer) {
     Outgoing out = senders.remove(peer.id());
-    (out != null ? out : new Outgoing(topic(peer.roomId()))).enqueue('L', peer.id().toString(), "");
+    (out != null ? out : new Outgoing(topic(peer.roomId()), peer.id().toString())).enqueue('L', "");
   }
 
   private Outgoing outgoing(Peer peer) {
-    return senders.computeIfAbsent(peer.id(), id -> new Outgoing(topic(peer.roomId())));
+    return senders.computeIfAbsent(
+        peer.id(), id -> new Outgoing(topic(peer.roomId()), id.toString()));
   }
 
   /** For the reaper: tells a room that a peer of a dead instance is gone. */
   CompletionStage<Long> announceLeft(RoomId room, String deadInstance, String peer) {
-    return topic(room).publishAsync(envelope('L', deadInstance, peer, ""));
+    return topic(room).publishAsync(envelope('L', deadInstance, peer, NO_SEQUENCE, ""));
   }
 
   /**
@@ -185,19 +190,22 @@ final class RedisRoomBus implements RoomBus {
     private static final int MAX_ENVELOPE_CHARS = 512 * 1024;
 
     private final RTopic topic;
+    private final String sender;
     private final ArrayDeque<String[]> queue = new ArrayDeque<>();
     private boolean inFlight;
+    private long sequence;
 
-    Outgoing(RTopic topic) {
+    Outgoing(RTopic topic, String sender) {
       this.topic = topic;
+      this.sender = sender;
     }
 
-    void enqueue(char kind, String peer, String payload) {
+    void enqueue(char kind, String payload) {
       if (!healthy.getAsBoolean()) {
         return; // Redis is down: members elsewhere are unreachable anyway; local relay goes on
       }
       synchronized (this) {
-        queue.add(new String[] {String.valueOf(kind), peer, payload});
+        queue.add(new String[] {String.valueOf(kind), payload});
         if (inFlight) {
           return;
         }
@@ -214,19 +222,20 @@ final class RedisRoomBus implements RoomBus {
           return;
         }
         String[] head = queue.poll();
+        long seq = ++sequence;
         if (!head[0].equals("F")) {
-          envelope = envelope(head[0].charAt(0), instanceId, head[1], head[2]);
+          envelope = envelope(head[0].charAt(0), instanceId, sender, seq, head[1]);
         } else {
-          StringBuilder frames = new StringBuilder(head[2]);
+          StringBuilder frames = new StringBuilder(head[1]);
           int count = 1;
           while (count < MAX_FRAMES_PER_ENVELOPE
               && !queue.isEmpty()
               && queue.peek()[0].equals("F")
-              && frames.length() + queue.peek()[2].length() < MAX_ENVELOPE_CHARS) {
-            frames.append('\n').append(queue.poll()[2]);
+              && frames.length() + queue.peek()[1].length() < MAX_ENVELOPE_CHARS) {
+            frames.append('\n').append(queue.poll()[1]);
             count++;
           }
-          envelope = envelope('F', instanceId, "", frames.toString());
+          envelope = envelope('F', instanceId, sender, seq, frames.toString());
         }
       }
       topic
@@ -241,8 +250,9 @@ final class RedisRoomBus implements RoomBus {
     }
   }
 
-  private static String envelope(char kind, String instance, String peer, String payload) {
-    return kind + "\n" + instance + "\n" + peer + "\n" + payload;
+  private static String envelope(
+      char kind, String instance, String peer, long seq, String payload) {
+    return kind + "\n" + instance + "\n" + peer + "\n" + seq + "\n" + payload;
   }
 
   /**
@@ -255,9 +265,20 @@ final class RedisRoomBus implements RoomBus {
     if (s == null || s != mine) {
       return;
     }
-    String[] parts = message.split("\n", 4);
-    if (parts.length < 4 || parts[1].equals(instanceId)) {
+    String[] parts = message.split("\n", 5);
+    if (parts.length < 5 || parts[1].equals(instanceId)) {
       return;
+    }
+    long seq = Long.parseLong(parts[3]);
+    if (seq != NO_SEQUENCE) {
+      // Redisson retries a PUBLISH whose reply timed out, which Redis may have run already: an
+      // envelope can arrive twice. Envelopes of one sender are published one at a time, so a
+      // sequence number not above the last one seen is such a repeat.
+      Long last = s.lastSequence().get(parts[2]);
+      if (last != null && seq <= last) {
+        return;
+      }
+      s.lastSequence().put(parts[2], seq);
     }
     switch (parts[0]) {
       case "J" -> s.remotePeers().add(parts[2]);
@@ -266,7 +287,7 @@ final class RedisRoomBus implements RoomBus {
         receiver.deliver(room, Frame.PEER_DISCONNECTED);
       }
       case "F" -> {
-        for (String frame : parts[3].split("\n")) {
+        for (String frame : parts[4].split("\n")) {
           receiver.deliver(room, Frame.of(frame));
         }
       }
