@@ -3,7 +3,6 @@ package dev.switchboard.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -26,22 +25,16 @@ class InstanceFailureIT {
   @BeforeAll
   static void start() {
     redis = RedisServer.start("instance-failure");
-    Map<String, Map<String, String>> instances = new LinkedHashMap<>();
-    instances.put("failure-survivor", Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "survivor"));
-    instances.put("failure-victim", Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "victim"));
-    List<ServerProcess> started = ServerProcess.startAll(instances);
+    List<ServerProcess> started =
+        ServerProcess.startInstances(
+            "failure", Map.of("REDIS_URL", redis.url()), "survivor", "victim");
     survivor = started.get(0);
     victim = started.get(1);
   }
 
   @AfterAll
   static void stop() {
-    if (survivor != null) {
-      survivor.stop();
-    }
-    if (victim != null) {
-      victim.stop();
-    }
+    ServerProcess.stopAll(survivor, victim);
     if (redis != null) {
       redis.close();
     }

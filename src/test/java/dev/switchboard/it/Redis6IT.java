@@ -2,7 +2,6 @@ package dev.switchboard.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -20,22 +19,15 @@ class Redis6IT {
   static void start() {
     redis = RedisServer.startRedis6("redis6");
     assertThat(redis.info("server").get("redis_version")).startsWith("6.2");
-    Map<String, Map<String, String>> instances = new LinkedHashMap<>();
-    instances.put("redis6-a", Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "redis6-a"));
-    instances.put("redis6-b", Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "redis6-b"));
-    List<ServerProcess> started = ServerProcess.startAll(instances);
+    List<ServerProcess> started =
+        ServerProcess.startInstances("redis6", Map.of("REDIS_URL", redis.url()), "a", "b");
     a = started.get(0);
     b = started.get(1);
   }
 
   @AfterAll
   static void stop() {
-    if (a != null) {
-      a.stop();
-    }
-    if (b != null) {
-      b.stop();
-    }
+    ServerProcess.stopAll(a, b);
     if (redis != null) {
       redis.close();
     }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -29,29 +28,16 @@ class RedisClusterIT {
     Path yaml = Path.of("target", "it-logs", "redisson-cluster.yaml");
     Files.createDirectories(yaml.getParent());
     Files.writeString(yaml, cluster.redissonYaml());
-    Map<String, Map<String, String>> instances = new LinkedHashMap<>();
-    for (String name : List.of("a", "b")) {
-      instances.put(
-          "cluster-" + name,
-          Map.of(
-              "REDISSON_CONFIG",
-              yaml.toAbsolutePath().toString(),
-              "INSTANCE_ID",
-              "cluster-" + name));
-    }
-    List<ServerProcess> started = ServerProcess.startAll(instances);
+    List<ServerProcess> started =
+        ServerProcess.startInstances(
+            "cluster", Map.of("REDISSON_CONFIG", yaml.toAbsolutePath().toString()), "a", "b");
     a = started.get(0);
     b = started.get(1);
   }
 
   @AfterAll
   static void stop() {
-    if (a != null) {
-      a.stop();
-    }
-    if (b != null) {
-      b.stop();
-    }
+    ServerProcess.stopAll(a, b);
     if (cluster != null) {
       cluster.close();
     }

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -36,22 +35,15 @@ class RedisOutageIT {
   @BeforeAll
   static void start() {
     redis = RedisServer.start("outage");
-    Map<String, Map<String, String>> instances = new LinkedHashMap<>();
-    instances.put("outage-a", Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "outage-a"));
-    instances.put("outage-b", Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "outage-b"));
-    List<ServerProcess> started = ServerProcess.startAll(instances);
+    List<ServerProcess> started =
+        ServerProcess.startInstances("outage", Map.of("REDIS_URL", redis.url()), "a", "b");
     a = started.get(0);
     b = started.get(1);
   }
 
   @AfterAll
   static void stop() {
-    if (a != null) {
-      a.stop();
-    }
-    if (b != null) {
-      b.stop();
-    }
+    ServerProcess.stopAll(a, b);
     if (redis != null) {
       redis.close();
     }

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -35,16 +34,13 @@ class ScaleOutIT {
   @BeforeAll
   static void start() {
     redis = RedisServer.start("scale-out");
-    Map<String, Map<String, String>> instances = new LinkedHashMap<>();
-    for (String name : List.of("a", "b", "c")) {
-      instances.put(
-          "scale-out-" + name,
-          Map.of(
-              "REDIS_URL", redis.url(),
-              "INSTANCE_ID", "it-" + name,
-              "ROOM_TTL_SECONDS", String.valueOf(ROOM_TTL_SECONDS)));
-    }
-    List<ServerProcess> started = ServerProcess.startAll(instances);
+    List<ServerProcess> started =
+        ServerProcess.startInstances(
+            "scale-out",
+            Map.of("REDIS_URL", redis.url(), "ROOM_TTL_SECONDS", String.valueOf(ROOM_TTL_SECONDS)),
+            "a",
+            "b",
+            "c");
     a = started.get(0);
     b = started.get(1);
     c = started.get(2);
@@ -52,11 +48,7 @@ class ScaleOutIT {
 
   @AfterAll
   static void stop() {
-    for (ServerProcess s : Arrays.asList(a, b, c)) {
-      if (s != null) {
-        s.stop();
-      }
-    }
+    ServerProcess.stopAll(a, b, c);
     if (redis != null) {
       redis.close();
     }

@@ -214,14 +214,30 @@ public final class ServerProcess {
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
-  /** Starts several servers at once (each start mostly waits on its own JVM). */
-  public static List<ServerProcess> startAll(Map<String, Map<String, String>> envByName) {
+  /**
+   * Starts one server per id at once (each start mostly waits on its own JVM), named {@code
+   * prefix-id} in the logs and in {@code INSTANCE_ID}, each with {@code env}.
+   */
+  public static List<ServerProcess> startInstances(
+      String prefix, Map<String, String> env, String... ids) {
     List<java.util.concurrent.CompletableFuture<ServerProcess>> starting = new ArrayList<>();
-    envByName.forEach(
-        (name, env) ->
-            starting.add(
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> start(name, env))));
+    for (String id : ids) {
+      Map<String, String> withId = new java.util.HashMap<>(env);
+      withId.put("INSTANCE_ID", prefix + "-" + id);
+      starting.add(
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> start(prefix + "-" + id, withId)));
+    }
     return starting.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+  }
+
+  /** Stops the given servers; null stands for one that never started. */
+  public static void stopAll(ServerProcess... servers) {
+    for (ServerProcess server : servers) {
+      if (server != null) {
+        server.stop();
+      }
+    }
   }
 
   public int exitValue() {
