@@ -39,6 +39,8 @@ public final class Launcher {
       // The WAR reads its configuration again through MicroProfile Config: keep one id.
       System.setProperty("INSTANCE_ID", config.instanceId());
     }
+    System.setProperty(InstanceLogFormatter.INSTANCE_PROPERTY, config.instanceId());
+    System.setProperty(InstanceLogFormatter.PRETTY_PROPERTY, String.valueOf(config.prettyLogs()));
     System.setProperty(HEALTH_PORT_PROPERTY, String.valueOf(config.healthPort()));
     System.setProperty(HEALTH_ENABLED_PROPERTY, String.valueOf(config.separateHealthPort()));
     drainBeforeShutdownOnSigterm();

@@ -88,9 +88,10 @@ public class RoomRegistry {
         .whenComplete(
             (admitted, error) -> {
               if (error != null) {
-                LOG.log(
+                logPeer(
                     Level.WARNING,
-                    () -> "Join refused with 1013: the room store failed: " + rootCause(error));
+                    peer,
+                    "Join refused with 1013: the room store failed: " + rootCause(error));
                 close(peer, CloseCause.SERVICE_UNAVAILABLE);
                 store.releaseSeat(roomId, peer.id()); // in case the claim landed after all
               } else if (!admitted) {
@@ -101,7 +102,7 @@ public class RoomRegistry {
                 held.closeLaggards();
                 if (joined) {
                   events.joined(System.nanoTime() - opened);
-                  LOG.fine(() -> "Peer " + peer + " joined");
+                  logPeer(Level.FINE, peer, "Peer joined");
                 } else {
                   store.releaseSeat(roomId, peer.id()); // it left while the claim was in flight
                 }
@@ -172,7 +173,20 @@ public class RoomRegistry {
       goodbye.deliverLocally(Frame.PEER_DISCONNECTED);
       goodbye.closeLaggards();
       bus.left(peer);
-      LOG.fine(() -> "Peer " + peer + " left");
+      logPeer(Level.FINE, peer, "Peer left");
+    }
+  }
+
+  /**
+   * Logs one peer's event with its room and peer ids, which Payara's JSON formatter writes as the
+   * fields {@code room} and {@code peer} of the line (and the text formatter inside the message).
+   */
+  private static void logPeer(Level level, Peer peer, String event) {
+    if (LOG.isLoggable(level)) {
+      LOG.log(
+          level,
+          "'" + event.replace("'", "''") + "' {0}", // quoted: MessageFormat leaves it as it is
+          Map.of("room", peer.roomId().toString(), "peer", peer.id().toString()));
     }
   }
 
@@ -190,7 +204,7 @@ public class RoomRegistry {
               if (peer.answeredLastPing()) {
                 peer.connection().ping();
               } else {
-                LOG.fine(() -> "Peer " + peer + " missed its pong");
+                logPeer(Level.FINE, peer, "Peer missed its pong");
                 close(peer, CloseCause.HEARTBEAT_TIMEOUT);
               }
             });
@@ -334,7 +348,7 @@ public class RoomRegistry {
     void closeLaggards() {
       if (laggards != null) {
         for (Peer member : laggards) {
-          LOG.fine(() -> "Peer " + member + " fell behind; closing it");
+          logPeer(Level.FINE, member, "Peer fell behind; closing it");
           close(member, CloseCause.SERVER_OVERLOADED);
         }
       }
