@@ -1,6 +1,7 @@
 package dev.switchboard.cluster;
 
 import dev.switchboard.config.SignalingConfig;
+import dev.switchboard.metrics.SignalingMetrics;
 import dev.switchboard.room.LocalRoomStore;
 import dev.switchboard.room.RoomBus;
 import dev.switchboard.room.RoomRegistry;
@@ -40,6 +41,7 @@ public class ClusterProducer {
 
   @Inject SignalingConfig config;
   @Inject RedisGateway gateway;
+  @Inject SignalingMetrics metrics;
   @Inject Instance<RoomRegistry> registry;
 
   private RoomStore store;
@@ -98,7 +100,8 @@ public class ClusterProducer {
             redis,
             config.instanceId(),
             redisson.isClusterConfig(),
-            () -> live[0] != null && live[0].isUp());
+            () -> live[0] != null && live[0].isUp(),
+            metrics::redisCommand);
     liveness =
         new InstanceLiveness(
             redis,

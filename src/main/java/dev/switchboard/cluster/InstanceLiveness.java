@@ -2,6 +2,7 @@ package dev.switchboard.cluster;
 
 import dev.switchboard.room.RoomId;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,8 +23,11 @@ import org.redisson.client.codec.StringCodec;
  *       the circuit breaker. That write is also the Redis health probe: its outcome drives {@code
  *       /readyz} and {@code signaling_redis_up} (down after {@link #DOWN_AFTER_FAILURES} failures
  *       in a row).
- *   <li>When Redis answers again after failing, it claims again the seats of every member still
- *       connected here (Redis may have lost them) and re-registers itself.
+ *   <li>When Redis answers (at start, and again after failing), it re-registers itself, claims
+ *       again the seats of every member still connected here (Redis may have lost them, or another
+ *       instance reaped them) and announces them to their rooms, and frees the seats it still holds
+ *       in Redis for members that are gone (their release failed while Redis was down, or an
+ *       earlier run with the same {@code INSTANCE_ID} died), telling their rooms.
  *   <li>Every quarter of the TTL it looks for instances whose liveness key expired, and frees their
  *       seats, telling each room {@code peer-disconnected}. Only one survivor wins each dead
  *       instance ({@code SREM} from the instance set). It does not reap until its own connection
@@ -124,17 +128,64 @@ final class InstanceLiveness {
     store.backendUp(nowUp);
   }
 
-  /** Adds this instance to the instance set and claims again the seats of its live members. */
+  /**
+   * Adds this instance to the instance set and brings its seats in Redis in line with its members.
+   * New joins are refused until this is done, so the members cannot change under it.
+   */
   private boolean register() {
     try {
       store.call(
           () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).add(instanceId));
-      localSeats.get().forEach(seat -> store.reclaim(seat.getKey(), seat.getValue()));
+      Set<String> live = new HashSet<>();
+      localSeats
+          .get()
+          .forEach(
+              seat -> {
+                store.reclaim(seat.getKey(), seat.getValue());
+                bus.announceJoined(seat.getKey(), seat.getValue());
+                live.add(RedisKeys.seatEntry(seat.getKey(), seat.getValue()));
+              });
+      int freed = releaseSeatsOfDepartedMembers(instanceId, live);
+      if (freed > 0) {
+        LOG.info(
+            () ->
+                "Freed "
+                    + freed
+                    + " seats of members no longer here (they left while Redis was unreachable,"
+                    + " or during an earlier run under this INSTANCE_ID)");
+      }
       return true;
     } catch (RuntimeException e) {
       LOG.log(Level.FINE, "Re-registering with Redis failed", e);
       return false;
     }
+  }
+
+  /**
+   * Frees the seats {@code holder} still has listed in Redis except {@code keep}, telling each room
+   * {@code peer-disconnected}; returns how many it freed.
+   */
+  private int releaseSeatsOfDepartedMembers(String holder, Set<String> keep) {
+    Set<String> listed =
+        store.call(
+            () ->
+                redis
+                    .<String>getSet(RedisKeys.instanceSeats(holder), StringCodec.INSTANCE)
+                    .readAll());
+    int freed = 0;
+    for (String seat : listed) {
+      if (keep.contains(seat)) {
+        continue;
+      }
+      int newline = seat.indexOf('\n');
+      RoomId room = new RoomId(seat.substring(0, newline));
+      String peer = seat.substring(newline + 1);
+      if (store.release(room, peer, holder)) {
+        bus.announceLeft(room, holder, peer);
+        freed++;
+      }
+    }
+    return freed;
   }
 
   void reap() {
@@ -173,24 +224,10 @@ final class InstanceLiveness {
     }
     reaping.add(dead);
     try {
-      Set<String> seats =
-          store.call(
-              () ->
-                  redis
-                      .<String>getSet(RedisKeys.instanceSeats(dead), StringCodec.INSTANCE)
-                      .readAll());
-      for (String seat : seats) {
-        int newline = seat.indexOf('\n');
-        RoomId room = new RoomId(seat.substring(0, newline));
-        String peer = seat.substring(newline + 1);
-        if (store.release(room, peer, dead)) {
-          bus.announceLeft(room, dead, peer);
-        }
-      }
+      int freed = releaseSeatsOfDepartedMembers(dead, Set.of());
       store.call(
           () -> redis.getKeys().delete(RedisKeys.instanceSeats(dead), RedisKeys.alive(dead)));
-      LOG.info(
-          () -> "Instance " + dead + " stopped answering; freed its " + seats.size() + " seats");
+      LOG.info(() -> "Instance " + dead + " stopped answering; freed its " + freed + " seats");
     } finally {
       reaping.remove(dead);
     }

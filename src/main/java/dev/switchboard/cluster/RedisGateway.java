@@ -1,6 +1,8 @@
 package dev.switchboard.cluster;
 
+import dev.switchboard.metrics.SignalingMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
@@ -16,6 +18,8 @@ import org.eclipse.microprofile.faulttolerance.Timeout;
 @ApplicationScoped
 public class RedisGateway {
 
+  @Inject SignalingMetrics metrics;
+
   /** Runs one blocking Redis operation. */
   @CircuitBreaker(
       requestVolumeThreshold = 5,
@@ -24,6 +28,11 @@ public class RedisGateway {
       successThreshold = 1)
   @Timeout(value = 2_000, unit = ChronoUnit.MILLIS)
   public <T> T call(Callable<T> operation) throws Exception {
-    return operation.call();
+    long start = System.nanoTime();
+    try {
+      return operation.call();
+    } finally {
+      metrics.redisCommand(System.nanoTime() - start);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.cluster;
 
+import dev.switchboard.room.Clock;
 import dev.switchboard.room.Frame;
 import dev.switchboard.room.Peer;
 import dev.switchboard.room.PeerId;
@@ -14,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.redisson.api.RTopic;
@@ -28,8 +30,10 @@ import org.redisson.client.codec.StringCodec;
  *
  * <p>Envelopes are {@code kind \n instance \n peer \n sequence \n payload}: {@code J} a peer
  * joined, {@code L} it left (its room mates get {@code peer-disconnected}), {@code F} one or more
- * frames, one per line. One sender's envelopes are published one at a time, in order (see {@link
- * Outgoing}), and numbered, so that a receiver drops the repeats Redisson's retries can cause.
+ * frames, one per line, each as {@code publishedAtEpochMicros frame} so that receivers can report
+ * the cross-instance relay latency. One sender's envelopes are published one at a time, in order
+ * (see {@link Outgoing}), and numbered, so that a receiver drops the repeats Redisson's retries can
+ * cause.
  */
 final class RedisRoomBus implements RoomBus {
 
@@ -44,9 +48,10 @@ final class RedisRoomBus implements RoomBus {
   private final String instanceId;
   private final boolean sharded;
   private final BooleanSupplier healthy;
+  private final LongConsumer publishNanos;
   private final ConcurrentMap<RoomId, Subscription> subscriptions = new ConcurrentHashMap<>();
   private final ConcurrentMap<PeerId, Outgoing> senders = new ConcurrentHashMap<>();
-  private volatile Receiver receiver = (room, frame) -> {};
+  private volatile Receiver receiver = (room, frame, sentAt) -> {};
 
   /** One room this instance listens to, and the members it knows of on other instances. */
   private record Subscription(
@@ -56,11 +61,17 @@ final class RedisRoomBus implements RoomBus {
       Set<String> remotePeers,
       Map<String, Long> lastSequence) {}
 
-  RedisRoomBus(RedissonClient redis, String instanceId, boolean sharded, BooleanSupplier healthy) {
+  RedisRoomBus(
+      RedissonClient redis,
+      String instanceId,
+      boolean sharded,
+      BooleanSupplier healthy,
+      LongConsumer publishNanos) {
     this.redis = redis;
     this.instanceId = instanceId;
     this.sharded = sharded;
     this.healthy = healthy;
+    this.publishNanos = publishNanos;
   }
 
   @Override
@@ -159,7 +170,7 @@ final class RedisRoomBus implements RoomBus {
     if (s == null || s.remotePeers().isEmpty()) {
       return;
     }
-    outgoing(sender).enqueue('F', frame.text());
+    outgoing(sender).enqueue('F', Clock.epochMicros() + " " + frame.text());
   }
 
   @Override
@@ -171,6 +182,14 @@ final class RedisRoomBus implements RoomBus {
   private Outgoing outgoing(Peer peer) {
     return senders.computeIfAbsent(
         peer.id(), id -> new Outgoing(topic(peer.roomId()), id.toString()));
+  }
+
+  /**
+   * After Redis came back: tells a room that a member of this instance is still here, so that
+   * instances that forgot it (they may have reaped this one meanwhile) publish to it again.
+   */
+  CompletionStage<Long> announceJoined(RoomId room, String peer) {
+    return topic(room).publishAsync(envelope('J', instanceId, peer, NO_SEQUENCE, ""));
   }
 
   /** For the reaper: tells a room that a peer of a dead instance is gone. */
@@ -238,10 +257,12 @@ final class RedisRoomBus implements RoomBus {
           envelope = envelope('F', instanceId, sender, seq, frames.toString());
         }
       }
+      long start = System.nanoTime();
       topic
           .publishAsync(envelope)
           .whenComplete(
               (receivers, error) -> {
+                publishNanos.accept(System.nanoTime() - start);
                 if (error != null) {
                   LOG.log(Level.FINE, "Publish failed", error);
                 }
@@ -284,11 +305,13 @@ final class RedisRoomBus implements RoomBus {
       case "J" -> s.remotePeers().add(parts[2]);
       case "L" -> {
         s.remotePeers().remove(parts[2]);
-        receiver.deliver(room, Frame.PEER_DISCONNECTED);
+        receiver.deliver(room, Frame.PEER_DISCONNECTED, Receiver.UNTIMED);
       }
       case "F" -> {
-        for (String frame : parts[4].split("\n")) {
-          receiver.deliver(room, Frame.of(frame));
+        for (String line : parts[4].split("\n")) {
+          int space = line.indexOf(' ');
+          receiver.deliver(
+              room, Frame.of(line.substring(space + 1)), Long.parseLong(line, 0, space, 10));
         }
       }
       default -> LOG.fine(() -> "Unknown envelope kind " + parts[0]);

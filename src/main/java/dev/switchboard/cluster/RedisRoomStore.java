@@ -126,14 +126,15 @@ final class RedisRoomStore implements RoomStore {
   }
 
   @Override
-  public void releaseSeat(RoomId room, PeerId peer) {
-    CompletableFuture.runAsync(
+  public CompletionStage<Void> releaseSeat(RoomId room, PeerId peer) {
+    return CompletableFuture.runAsync(
         () -> {
           try {
             release(room, peer.toString(), instanceId);
           } catch (RuntimeException e) {
-            // Redis is down: the seat is freed when this instance re-registers its live members
-            // (this one is gone by then) or, if this instance dies, by the reaper.
+            // Redis is down: the seat is freed when this instance registers again once Redis is
+            // back (InstanceLiveness releases the seats of members that left meanwhile) or, if
+            // this instance dies first, by the reaper.
             LOG.log(Level.FINE, "Seat release failed", e);
           }
         },

@@ -14,6 +14,8 @@ public final class MetricNames {
   public static final String CLOSES = "signaling_closes_total";
   public static final String FANOUT_LATENCY = "signaling_fanout_latency";
   public static final String JOIN_LATENCY = "signaling_join_latency";
+  public static final String CROSS_RELAY_LATENCY = "signaling_cross_relay_latency";
+  public static final String REDIS_COMMAND_LATENCY = "signaling_redis_cmd_latency";
 
   /** Label of {@link #MESSAGES_RECEIVED}: offer, answer, candidate or control. */
   public static final String TYPE = "type";

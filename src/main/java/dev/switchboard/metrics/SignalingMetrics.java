@@ -46,6 +46,8 @@ public class SignalingMetrics implements RoomEvents {
   private final Map<CloseCause, Counter> closes = new EnumMap<>(CloseCause.class);
   private Timer fanoutLatency;
   private Timer joinLatency;
+  private Timer crossRelayLatency;
+  private volatile Timer redisLatency; // Redis may answer before the application has started
 
   /** Registers everything at start, so every series exists (at zero) before the first event. */
   void register(@Observes @Initialized(ApplicationScoped.class) Object applicationStarted) {
@@ -105,6 +107,15 @@ public class SignalingMetrics implements RoomEvents {
     fanoutLatency =
         timer(MetricNames.FANOUT_LATENCY, "Time to hand one frame to every local recipient");
     joinLatency = timer(MetricNames.JOIN_LATENCY, "Time from socket open to a confirmed seat");
+    crossRelayLatency =
+        timer(
+            MetricNames.CROSS_RELAY_LATENCY,
+            "Time from the sending instance publishing a frame to this instance handing it to its"
+                + " local recipients (wall clocks of the two instances)");
+    redisLatency =
+        timer(
+            MetricNames.REDIS_COMMAND_LATENCY,
+            "Time of one Redis command: seat claims and releases, liveness probes, publishes");
   }
 
   public void received(MessageType type) {
@@ -124,6 +135,20 @@ public class SignalingMetrics implements RoomEvents {
   public void relayed(int recipients, long nanos) {
     forwarded.inc(recipients);
     fanoutLatency.update(Duration.ofNanos(nanos));
+  }
+
+  @Override
+  public void relayedAcross(int recipients, long micros) {
+    // Clocks of two hosts can disagree by a little: a negative time counts as zero.
+    crossRelayLatency.update(Duration.ofNanos(Math.max(0, micros) * 1_000));
+  }
+
+  /** One Redis command took {@code nanos}. */
+  public void redisCommand(long nanos) {
+    Timer timer = redisLatency;
+    if (timer != null) {
+      timer.update(Duration.ofNanos(nanos));
+    }
   }
 
   @Override

@@ -10,6 +10,8 @@ import java.util.concurrent.ConcurrentMap;
 /** Seats held in this process: the store of a single instance without Redis. */
 public final class LocalRoomStore implements RoomStore {
 
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
   private final int capacity;
   private final ConcurrentMap<RoomId, Set<PeerId>> seats = new ConcurrentHashMap<>();
 
@@ -33,13 +35,14 @@ public final class LocalRoomStore implements RoomStore {
   }
 
   @Override
-  public void releaseSeat(RoomId room, PeerId peer) {
+  public CompletionStage<Void> releaseSeat(RoomId room, PeerId peer) {
     seats.computeIfPresent(
         room,
         (id, holders) -> {
           holders.remove(peer);
           return holders.isEmpty() ? null : holders;
         });
+    return DONE;
   }
 
   int seatsTaken(RoomId room) {

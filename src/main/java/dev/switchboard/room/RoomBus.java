@@ -44,8 +44,14 @@ public interface RoomBus {
   /** What the registry does with what arrives from other instances. */
   interface Receiver {
 
-    /** A frame a member on another instance sent: for every joined local member of the room. */
-    void deliver(RoomId room, Frame frame);
+    /** {@code sentAtEpochMicros} of a frame whose sending time is unknown. */
+    long UNTIMED = -1;
+
+    /**
+     * A frame a member on another instance sent, published at {@code sentAtEpochMicros} (wall
+     * clock, or {@link #UNTIMED}): for every joined local member of the room.
+     */
+    void deliver(RoomId room, Frame frame, long sentAtEpochMicros);
   }
 
   /** Sets where frames from other instances go. Called once, by the registry. */

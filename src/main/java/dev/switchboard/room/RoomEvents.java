@@ -15,6 +15,12 @@ public interface RoomEvents {
   /** One frame was handed to {@code recipients} members in {@code nanos}. */
   default void relayed(int recipients, long nanos) {}
 
+  /**
+   * A frame from another instance was handed to {@code recipients} local members {@code micros}
+   * after the sending instance published it (by the two instances' wall clocks).
+   */
+  default void relayedAcross(int recipients, long micros) {}
+
   /** The server closed a connection. */
   default void closed(CloseCause cause) {}
 }

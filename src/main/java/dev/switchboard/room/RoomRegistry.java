@@ -168,12 +168,19 @@ public class RoomRegistry {
       waiting.complete(null);
     }
     if (was == Peer.State.JOINED) {
-      store.releaseSeat(peer.roomId(), peer.id());
-      Delivery goodbye = new Delivery(peer);
-      goodbye.deliverLocally(Frame.PEER_DISCONNECTED);
-      goodbye.closeLaggards();
-      bus.left(peer);
-      logPeer(Level.FINE, peer, "Peer left");
+      // Members hear of the leave only once the seat is free: one that reconnects at once on
+      // hearing it must find the seat free, not get "Room is full" (the Redis release is a round
+      // trip; the in-memory one completes here and now).
+      store
+          .releaseSeat(peer.roomId(), peer.id())
+          .whenComplete(
+              (released, error) -> {
+                Delivery goodbye = new Delivery(peer);
+                goodbye.deliverLocally(Frame.PEER_DISCONNECTED);
+                goodbye.closeLaggards();
+                bus.left(peer);
+                logPeer(Level.FINE, peer, "Peer left");
+              });
     }
   }
 
@@ -291,9 +298,14 @@ public class RoomRegistry {
   }
 
   /** Frames from the room's members on other instances, for its joined members here. */
-  private void deliverRemote(RoomId roomId, Frame frame) {
+  private void deliverRemote(RoomId roomId, Frame frame, long sentAtEpochMicros) {
+    long start = System.nanoTime();
     Delivery delivery = new Delivery(null, roomId);
     delivery.deliverLocally(frame);
+    events.relayed(delivery.recipients, System.nanoTime() - start);
+    if (sentAtEpochMicros != RoomBus.Receiver.UNTIMED) {
+      events.relayedAcross(delivery.recipients, Clock.epochMicros() - sentAtEpochMicros);
+    }
     delivery.closeLaggards();
   }
 

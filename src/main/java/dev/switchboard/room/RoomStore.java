@@ -12,8 +12,11 @@ public interface RoomStore {
   /** Completes with true when the peer got a seat, false when the room is full. */
   CompletionStage<Boolean> claimSeat(RoomId room, PeerId peer);
 
-  /** Gives the seat back; a no-op for a peer that holds none. */
-  void releaseSeat(RoomId room, PeerId peer);
+  /**
+   * Gives the seat back; a no-op for a peer that holds none. Completes once the seat is free (or
+   * the release failed and is left to the store's own reconciliation), never exceptionally.
+   */
+  CompletionStage<Void> releaseSeat(RoomId room, PeerId peer);
 
   /** Whether new joins can be served now (the in-memory store always can). */
   default boolean isReady() {

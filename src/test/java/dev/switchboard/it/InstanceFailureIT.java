@@ -61,4 +61,34 @@ class InstanceFailureIT {
         told.toMillis(), BOUND.toMillis());
     assertThat(told).isLessThanOrEqualTo(BOUND);
   }
+
+  /**
+   * An instance that comes back under the same {@code INSTANCE_ID} before survivors reaped it (here
+   * its liveness TTL outlasts the test) frees the seats its previous run left, as it does for
+   * releases that failed while Redis was away: same code path, at registration.
+   */
+  @Test
+  void anInstanceRestartedUnderTheSameIdFreesTheSeatsItsPreviousRunLeft()
+      throws InterruptedException {
+    Map<String, String> env =
+        Map.of("REDIS_URL", redis.url(), "INSTANCE_ID", "phoenix", "INSTANCE_TTL_MS", "300000");
+    ServerProcess phoenix = ServerProcess.start("failure-phoenix", env);
+    ServerProcess reborn = null;
+    try {
+      String room = SignalingIT.room();
+      Pair pair = ScaleOutIT.across(survivor, phoenix, room);
+      phoenix.kill();
+      assertThat(redis.callLong("HLEN", "switchboard:room:{" + room + "}:seats")).isEqualTo(2);
+
+      reborn = ServerProcess.start("failure-phoenix-reborn", env);
+
+      assertThat(pair.first().next(Duration.ofSeconds(10)))
+          .isEqualTo("{\"type\":\"peer-disconnected\"}");
+      assertThat(redis.callLong("HLEN", "switchboard:room:{" + room + "}:seats")).isEqualTo(1);
+      TestClient newcomer = TestClient.open(reborn.room(room));
+      Pair.awaitSync(pair.first(), newcomer);
+    } finally {
+      ServerProcess.stopAll(phoenix, reborn);
+    }
+  }
 }

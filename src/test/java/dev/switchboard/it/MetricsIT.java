@@ -44,7 +44,12 @@ class MetricsIT {
             "# TYPE signaling_messages_forwarded_total counter",
             "# TYPE signaling_schema_rejections_total counter",
             "# TYPE signaling_backpressure_closes_total counter",
-            "# TYPE signaling_fanout_latency_seconds summary")
+            "# TYPE signaling_fanout_latency_seconds histogram",
+            "signaling_fanout_latency_seconds_bucket{mp_scope=\"application\",le=\"0.001\"}",
+            "# TYPE signaling_join_latency_seconds histogram",
+            "signaling_join_latency_seconds_bucket{mp_scope=\"application\",le=\"+Inf\"}",
+            "# TYPE signaling_cross_relay_latency_seconds histogram",
+            "# TYPE signaling_redis_cmd_latency_seconds histogram")
         .doesNotContain("room-");
   }
 

@@ -82,6 +82,25 @@ class ScaleOutIT {
   }
 
   @Test
+  void crossInstanceRelayAndRedisCommandsShowInTheirHistograms() {
+    Pair pair = across(a, c, SignalingIT.room());
+    double crossOnC = c.metric("signaling_cross_relay_latency_seconds_count");
+    double redisOnA = a.metric("signaling_redis_cmd_latency_seconds_count");
+
+    for (int i = 0; i < 5; i++) {
+      pair.first().send("{\"type\":\"offer\",\"sdp\":\"v=0 " + i + "\"}");
+      assertThat(pair.second().next()).contains("v=0 " + i);
+    }
+
+    assertThat(c.metric("signaling_cross_relay_latency_seconds_count")).isEqualTo(crossOnC + 5);
+    assertThat(c.metric("signaling_cross_relay_latency_seconds_bucket"))
+        .as("every observation lands in a bucket")
+        .isPositive();
+    // Five publishes at least, plus the liveness probes that run all along.
+    assertThat(a.metric("signaling_redis_cmd_latency_seconds_count")).isGreaterThan(redisOnA + 5);
+  }
+
+  @Test
   void tellsAMemberOnAnotherInstanceWhenItsPeerLeaves() throws InterruptedException {
     Pair pair = across(a, c, SignalingIT.room());
     pair.second().closeBlocking();
@@ -218,7 +237,7 @@ class ScaleOutIT {
         lost++;
       }
       browser.closeBlocking();
-      assertThat(host.next()).isEqualTo("{\"type\":\"peer-disconnected\"}");
+      assertThat(host.next()).as("trial %d", trial).isEqualTo("{\"type\":\"peer-disconnected\"}");
     }
     System.out.printf("[it] cross-instance open race: %d trials, %d lost%n", trials, lost);
     assertThat(lost).isZero();

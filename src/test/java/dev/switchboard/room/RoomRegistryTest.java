@@ -61,6 +61,7 @@ class RoomRegistryTest {
   static class PendingStore implements RoomStore {
     final List<CompletableFuture<Boolean>> claims = new CopyOnWriteArrayList<>();
     final List<PeerId> released = new CopyOnWriteArrayList<>();
+    final List<CompletableFuture<Void>> releases = new CopyOnWriteArrayList<>();
 
     @Override
     public CompletionStage<Boolean> claimSeat(RoomId room, PeerId peer) {
@@ -70,8 +71,11 @@ class RoomRegistryTest {
     }
 
     @Override
-    public void releaseSeat(RoomId room, PeerId peer) {
+    public CompletionStage<Void> releaseSeat(RoomId room, PeerId peer) {
       released.add(peer);
+      CompletableFuture<Void> release = new CompletableFuture<>();
+      releases.add(release);
+      return release;
     }
   }
 
@@ -151,6 +155,26 @@ class RoomRegistryTest {
     assertThat(c.sent).containsExactly("to-c");
     assertThat(b.sent).containsExactly(PEER_DISCONNECTED, "to-b");
     assertThat(a.sent).isEmpty();
+  }
+
+  @Test
+  void theOthersHearOfALeaveOnlyOnceItsSeatIsFree() {
+    PendingStore pending = new PendingStore();
+    RoomRegistry slow = registry(pending, Map.of("ROOM_CAPACITY", "2"));
+    FakeConnection a = new FakeConnection();
+    FakeConnection b = new FakeConnection();
+    Peer pa = slow.open(ROOM, a);
+    Peer pb = slow.open(ROOM, b);
+    pending.claims.forEach(claim -> claim.complete(true));
+
+    slow.leave(pa);
+
+    assertThat(pending.released).containsExactly(pa.id());
+    assertThat(b.sent).as("the seat is not free yet").isEmpty();
+    pending.releases.get(0).complete(null);
+    assertThat(b.sent).containsExactly(PEER_DISCONNECTED);
+    assertThat(slow.connectionCount()).isEqualTo(1);
+    assertThat(pb.isJoined()).isTrue();
   }
 
   @Test
