@@ -101,7 +101,8 @@ public class ClusterProducer {
             config.instanceId(),
             redisson.isClusterConfig(),
             () -> live[0] != null && live[0].isUp(),
-            metrics::redisCommand);
+            metrics::redisCommand,
+            config.backpressureCloseThresholdBytes());
     liveness =
         new InstanceLiveness(
             redis,

@@ -3,6 +3,7 @@ package dev.switchboard.cluster;
 import dev.switchboard.room.RoomId;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,6 +13,7 @@ import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
+import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
@@ -29,9 +31,12 @@ import org.redisson.client.codec.StringCodec;
  *       in Redis for members that are gone (their release failed while Redis was down, or an
  *       earlier run with the same {@code INSTANCE_ID} died), telling their rooms.
  *   <li>Every quarter of the TTL it looks for instances whose liveness key expired, and frees their
- *       seats, telling each room {@code peer-disconnected}. Only one survivor wins each dead
- *       instance ({@code SREM} from the instance set). It does not reap until its own connection
- *       has been up for a whole TTL, so instances that were cut off with it get time to refresh.
+ *       seats, telling each room {@code peer-disconnected}. One survivor wins each dead instance: a
+ *       script checks that the liveness key is gone and sets a reaper key in the same slot, in one
+ *       step, and an instance that comes back does not register while that key stands, so it never
+ *       re-claims seats that are being freed under it. A survivor does not reap until its own
+ *       connection has been up for a whole TTL, so instances that were cut off with it get time to
+ *       refresh.
  * </ul>
  */
 final class InstanceLiveness {
@@ -45,6 +50,19 @@ final class InstanceLiveness {
    * for it.
    */
   static final int DOWN_AFTER_FAILURES = 2;
+
+  /**
+   * KEYS: the dead instance's liveness key, its reaper key. ARGV: reaper id, reaper key TTL (ms).
+   */
+  static final String CLAIM_REAP =
+      """
+      if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+      if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+      return 0
+      """;
+
+  /** Long enough to free thousands of seats; expires if the reaper dies half-way. */
+  private static final long REAPER_KEY_MS = 60_000;
 
   private final RedissonClient redis;
   private final RedisRoomStore store;
@@ -134,6 +152,11 @@ final class InstanceLiveness {
    */
   private boolean register() {
     try {
+      if (store.call(
+          () -> redis.getBucket(RedisKeys.reaper(instanceId), StringCodec.INSTANCE).isExists())) {
+        LOG.fine("Another instance is freeing this one's seats; registering once it is done");
+        return false;
+      }
       store.call(
           () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).add(instanceId));
       Set<String> live = new HashSet<>();
@@ -216,20 +239,36 @@ final class InstanceLiveness {
   }
 
   private void reapInstance(String dead) {
-    boolean won =
+    Long won =
         store.call(
-            () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).remove(dead));
-    if (!won) {
-      return; // another survivor is on it
+            () ->
+                redis
+                    .getScript(StringCodec.INSTANCE)
+                    .<Long>eval(
+                        RedisKeys.alive(dead),
+                        RScript.Mode.READ_WRITE,
+                        CLAIM_REAP,
+                        RScript.ReturnType.INTEGER,
+                        List.of(RedisKeys.alive(dead), RedisKeys.reaper(dead)),
+                        instanceId,
+                        String.valueOf(REAPER_KEY_MS)));
+    if (won == null || won != 1L) {
+      return; // it came back, or another survivor is on it
     }
     reaping.add(dead);
     try {
       int freed = releaseSeatsOfDepartedMembers(dead, Set.of());
+      store.call(() -> redis.getKeys().delete(RedisKeys.instanceSeats(dead)));
       store.call(
-          () -> redis.getKeys().delete(RedisKeys.instanceSeats(dead), RedisKeys.alive(dead)));
+          () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).remove(dead));
       LOG.info(() -> "Instance " + dead + " stopped answering; freed its " + freed + " seats");
     } finally {
       reaping.remove(dead);
+      try {
+        store.call(() -> redis.getKeys().delete(RedisKeys.reaper(dead)));
+      } catch (RuntimeException e) {
+        LOG.log(Level.FINE, "Could not drop the reaper key; it expires by itself", e);
+      }
     }
   }
 }

@@ -34,6 +34,11 @@ final class RedisKeys {
     return "switchboard:instance:{" + instanceId + "}:alive";
   }
 
+  /** String naming the survivor that is freeing a dead instance's seats; short TTL. */
+  static String reaper(String instanceId) {
+    return "switchboard:instance:{" + instanceId + "}:reaper";
+  }
+
   /** Set of "room\npeer" seats the instance holds, for reaping them if it dies. */
   static String instanceSeats(String instanceId) {
     return "switchboard:instance:{" + instanceId + "}:seats";

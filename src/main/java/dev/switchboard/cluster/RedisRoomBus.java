@@ -49,6 +49,7 @@ final class RedisRoomBus implements RoomBus {
   private final boolean sharded;
   private final BooleanSupplier healthy;
   private final LongConsumer publishNanos;
+  private final long backlogLimitChars;
   private final ConcurrentMap<RoomId, Subscription> subscriptions = new ConcurrentHashMap<>();
   private final ConcurrentMap<PeerId, Outgoing> senders = new ConcurrentHashMap<>();
   private volatile Receiver receiver = (room, frame, sentAt) -> {};
@@ -66,12 +67,14 @@ final class RedisRoomBus implements RoomBus {
       String instanceId,
       boolean sharded,
       BooleanSupplier healthy,
-      LongConsumer publishNanos) {
+      LongConsumer publishNanos,
+      long backlogLimitChars) {
     this.redis = redis;
     this.instanceId = instanceId;
     this.sharded = sharded;
     this.healthy = healthy;
     this.publishNanos = publishNanos;
+    this.backlogLimitChars = backlogLimitChars;
   }
 
   @Override
@@ -162,15 +165,15 @@ final class RedisRoomBus implements RoomBus {
   }
 
   @Override
-  public void publish(Peer sender, Frame frame) {
+  public boolean publish(Peer sender, Frame frame) {
     if (sender == null) {
-      return; // it came from another instance
+      return true; // it came from another instance
     }
     Subscription s = subscriptions.get(sender.roomId());
     if (s == null || s.remotePeers().isEmpty()) {
-      return;
+      return true;
     }
-    outgoing(sender).enqueue('F', Clock.epochMicros() + " " + frame.text());
+    return outgoing(sender).enqueue('F', Clock.epochMicros() + " " + frame.text());
   }
 
   @Override
@@ -211,6 +214,7 @@ final class RedisRoomBus implements RoomBus {
     private final RTopic topic;
     private final String sender;
     private final ArrayDeque<String[]> queue = new ArrayDeque<>();
+    private long queuedChars;
     private boolean inFlight;
     private long sequence;
 
@@ -219,18 +223,30 @@ final class RedisRoomBus implements RoomBus {
       this.sender = sender;
     }
 
-    void enqueue(char kind, String payload) {
+    /** False if a frame would take the backlog past its limit (announcements always fit). */
+    boolean enqueue(char kind, String payload) {
       if (!healthy.getAsBoolean()) {
-        return; // Redis is down: members elsewhere are unreachable anyway; local relay goes on
+        return true; // Redis is down: members elsewhere are unreachable anyway; local relay goes on
       }
       synchronized (this) {
+        if (kind == 'F' && queuedChars + payload.length() > backlogLimitChars) {
+          return false;
+        }
         queue.add(new String[] {String.valueOf(kind), payload});
+        queuedChars += payload.length();
         if (inFlight) {
-          return;
+          return true;
         }
         inFlight = true;
       }
       flush();
+      return true;
+    }
+
+    private String[] poll() {
+      String[] head = queue.poll();
+      queuedChars -= head[1].length();
+      return head;
     }
 
     private void flush() {
@@ -240,7 +256,7 @@ final class RedisRoomBus implements RoomBus {
           inFlight = false;
           return;
         }
-        String[] head = queue.poll();
+        String[] head = poll();
         long seq = ++sequence;
         if (!head[0].equals("F")) {
           envelope = envelope(head[0].charAt(0), instanceId, sender, seq, head[1]);
@@ -251,7 +267,7 @@ final class RedisRoomBus implements RoomBus {
               && !queue.isEmpty()
               && queue.peek()[0].equals("F")
               && frames.length() + queue.peek()[1].length() < MAX_ENVELOPE_CHARS) {
-            frames.append('\n').append(queue.poll()[1]);
+            frames.append('\n').append(poll()[1]);
             count++;
           }
           envelope = envelope('F', instanceId, sender, seq, frames.toString());

@@ -35,7 +35,9 @@ public interface RoomBus {
         public void joined(Peer peer) {}
 
         @Override
-        public void publish(Peer sender, Frame frame) {}
+        public boolean publish(Peer sender, Frame frame) {
+          return true;
+        }
 
         @Override
         public void left(Peer peer) {}
@@ -69,8 +71,13 @@ public interface RoomBus {
   /** The peer's seat is confirmed: members elsewhere may now be sent to. */
   void joined(Peer peer);
 
-  /** A frame from a joined local peer, for the room's members on other instances. */
-  void publish(Peer sender, Frame frame);
+  /**
+   * A frame from a joined local peer, for the room's members on other instances. False when the
+   * sender's frames are backed up behind a slow broker beyond {@code
+   * BACKPRESSURE_CLOSE_THRESHOLD_BYTES}: the frame was not taken, and the sender is closed with
+   * 1013 as a slow reader would be, instead of queueing without bound.
+   */
+  boolean publish(Peer sender, Frame frame);
 
   /** A joined local peer left: its members elsewhere get {@code peer-disconnected}. */
   void left(Peer peer);

@@ -334,7 +334,16 @@ public class RoomRegistry {
     @Override
     public void accept(Frame frame) {
       deliverLocally(frame);
-      bus.publish(sender, frame);
+      if (!bus.publish(sender, frame)) {
+        lagging(sender);
+      }
+    }
+
+    private void lagging(Peer member) {
+      if (laggards == null) {
+        laggards = new ArrayList<>(1);
+      }
+      laggards.add(member);
     }
 
     void deliverLocally(Frame frame) {
@@ -349,10 +358,7 @@ public class RoomRegistry {
         if (member.outbox().offer(frame)) {
           recipients++;
         } else {
-          if (laggards == null) {
-            laggards = new ArrayList<>(1);
-          }
-          laggards.add(member);
+          lagging(member);
         }
       }
     }
