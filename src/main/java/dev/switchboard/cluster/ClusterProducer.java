@@ -46,6 +46,7 @@ public class ClusterProducer {
 
   private RoomStore store;
   private RoomBus bus;
+  private RedisRoomBus redisBus;
   private RedissonClient redis;
   private ScheduledThreadPoolExecutor io;
   private InstanceLiveness liveness;
@@ -95,7 +96,7 @@ public class ClusterProducer {
             config.roomTtlSeconds());
     redisStore.backendUp(false); // until the first probe answers
     InstanceLiveness[] live = new InstanceLiveness[1];
-    RedisRoomBus redisBus =
+    redisBus =
         new RedisRoomBus(
             redis,
             config.instanceId(),
@@ -180,10 +181,13 @@ public class ClusterProducer {
     if (redis == null) {
       return;
     }
-    io.shutdown(); // queued seat releases from the drain still run
+    io.shutdown(); // queued seat releases from the drain still run, then announce the leaves
     try {
       if (!io.awaitTermination(3, TimeUnit.SECONDS)) {
         io.shutdownNow();
+      }
+      if (!redisBus.awaitIdle(Duration.ofSeconds(2))) {
+        LOG.warning("Some leave announcements were still unpublished at shutdown");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -6,6 +6,7 @@ import dev.switchboard.room.Peer;
 import dev.switchboard.room.PeerId;
 import dev.switchboard.room.RoomBus;
 import dev.switchboard.room.RoomId;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Set;
@@ -50,6 +51,8 @@ final class RedisRoomBus implements RoomBus {
   private final BooleanSupplier healthy;
   private final LongConsumer publishNanos;
   private final long backlogLimitChars;
+  private final Object idle = new Object();
+  private int publishing; // senders with a publish in flight; guarded by idle
   private final ConcurrentMap<RoomId, Subscription> subscriptions = new ConcurrentHashMap<>();
   private final ConcurrentMap<PeerId, Outgoing> senders = new ConcurrentHashMap<>();
   private volatile Receiver receiver = (room, frame, sentAt) -> {};
@@ -239,6 +242,7 @@ final class RedisRoomBus implements RoomBus {
         }
         inFlight = true;
       }
+      busy(+1);
       flush();
       return true;
     }
@@ -254,6 +258,7 @@ final class RedisRoomBus implements RoomBus {
       synchronized (this) {
         if (queue.isEmpty()) {
           inFlight = false;
+          busy(-1);
           return;
         }
         String[] head = poll();
@@ -290,6 +295,34 @@ final class RedisRoomBus implements RoomBus {
   private static String envelope(
       char kind, String instance, String peer, long seq, String payload) {
     return kind + "\n" + instance + "\n" + peer + "\n" + seq + "\n" + payload;
+  }
+
+  private void busy(int change) {
+    synchronized (idle) {
+      publishing += change;
+      if (publishing == 0) {
+        idle.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Waits (at most {@code timeout}) until no sender has a publish in flight or queued: on shutdown,
+   * so that the drain's last {@code L} announcements reach the other instances before the client
+   * goes away.
+   */
+  boolean awaitIdle(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (idle) {
+      while (publishing > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(idle, left);
+      }
+      return true;
+    }
   }
 
   /**

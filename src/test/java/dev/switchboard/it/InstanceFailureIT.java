@@ -65,7 +65,8 @@ class InstanceFailureIT {
   /**
    * An instance that comes back under the same {@code INSTANCE_ID} before survivors reaped it (here
    * its liveness TTL outlasts the test) frees the seats its previous run left, as it does for
-   * releases that failed while Redis was away: same code path, at registration.
+   * releases that failed while Redis was away: same code path, at registration. Drained, it tells
+   * the other instances before it exits.
    */
   @Test
   void anInstanceRestartedUnderTheSameIdFreesTheSeatsItsPreviousRunLeft()
@@ -87,6 +88,14 @@ class InstanceFailureIT {
       assertThat(redis.callLong("HLEN", "switchboard:room:{" + room + "}:seats")).isEqualTo(1);
       TestClient newcomer = TestClient.open(reborn.room(room));
       Pair.awaitSync(pair.first(), newcomer);
+
+      // A drained instance (SIGTERM) frees its seats and tells the other instances before it
+      // exits; its liveness key would outlast this test, so nothing else could.
+      reborn.terminate(Duration.ofSeconds(30));
+      assertThat(newcomer.awaitClose().code()).isEqualTo(1012);
+      assertThat(pair.first().next(Duration.ofSeconds(5)))
+          .isEqualTo("{\"type\":\"peer-disconnected\"}");
+      assertThat(redis.callLong("HLEN", "switchboard:room:{" + room + "}:seats")).isEqualTo(1);
     } finally {
       ServerProcess.stopAll(phoenix, reborn);
     }

@@ -3,6 +3,7 @@ package dev.switchboard.it;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.UUID;
 
 /**
  * Two members of one room, both known to be registered on the server. The server sends nothing on
@@ -21,25 +22,27 @@ record Pair(TestClient first, TestClient second) {
 
   /** Waits until a raw client's messages reach {@code first}: both are in the room. */
   static void awaitSyncFromRaw(TestClient first, RawWebSocket second) {
+    String token = UUID.randomUUID().toString();
     await("both members registered")
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(20))
         .until(
             () -> {
-              second.sendText(TestClient.SYNC);
-              return first.synced();
+              second.sendText(TestClient.sync(token));
+              return first.synced(token);
             });
   }
 
   /** Waits until {@code second}'s messages reach {@code first}: both are in the room. */
   static void awaitSync(TestClient first, TestClient second) {
+    String token = UUID.randomUUID().toString();
     await("both members registered")
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(20))
         .until(
             () -> {
-              second.send(TestClient.SYNC);
-              return first.synced();
+              second.send(TestClient.sync(token));
+              return first.synced(token);
             });
   }
 }

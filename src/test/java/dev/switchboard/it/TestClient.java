@@ -6,8 +6,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.java_websocket.client.WebSocketClient;
@@ -22,15 +24,24 @@ public class TestClient extends WebSocketClient {
   /** How a connection ended: the close code and reason the client saw. */
   public record Closed(int code, String reason, boolean remote) {}
 
-  /** Sent by tests to learn that both members are in the room; never queued as a message. */
-  static final String SYNC = "{\"type\":\"control\",\"action\":\"it-sync\"}";
+  /**
+   * Sync messages: tests send them to learn that two members are in the room; never queued as a
+   * message. Each wait uses a fresh token, so a sync left over from an earlier wait (a client in
+   * two pairings in turn) cannot satisfy a later one.
+   */
+  private static final String SYNC_PREFIX =
+      "{\"type\":\"control\",\"action\":\"it-sync\",\"payload\":{\"token\":\"";
+
+  static String sync(String token) {
+    return SYNC_PREFIX + token + "\"}}";
+  }
 
   private static final Duration WAIT = Duration.ofSeconds(10);
 
   private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
   private final CompletableFuture<Closed> closed = new CompletableFuture<>();
   private final CompletableFuture<ServerHandshake> opened = new CompletableFuture<>();
-  private volatile boolean synced;
+  private final Set<String> syncs = ConcurrentHashMap.newKeySet();
   private volatile String sendOnOpen;
 
   public TestClient(URI uri, Map<String, String> headers, List<String> subprotocols) {
@@ -103,8 +114,8 @@ public class TestClient extends WebSocketClient {
 
   @Override
   public void onMessage(String message) {
-    if (message.equals(SYNC)) {
-      synced = true;
+    if (message.startsWith(SYNC_PREFIX)) {
+      syncs.add(message);
       return;
     }
     messages.add(message);
@@ -157,8 +168,8 @@ public class TestClient extends WebSocketClient {
     return closed.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
   }
 
-  boolean synced() {
-    return synced;
+  boolean synced(String token) {
+    return syncs.contains(sync(token));
   }
 
   public boolean isClosedYet() {
