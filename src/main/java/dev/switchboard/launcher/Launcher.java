@@ -19,7 +19,14 @@ import javax.management.ObjectName;
 public final class Launcher {
 
   static final String HEALTH_PORT_PROPERTY = "switchboard.health.port";
-  static final String HEALTH_ENABLED_PROPERTY = "switchboard.health.enabled";
+
+  /**
+   * {@code true} when the launcher opens the health-only listener on {@code HEALTH_PORT}. Unset
+   * wherever the launcher did not start the server (the WAR on a full server), where there is no
+   * such listener.
+   */
+  public static final String HEALTH_ENABLED_PROPERTY = "switchboard.health.enabled";
+
   private static final String PAYARA_MAIN = "fish.payara.micro.PayaraMicro";
   private static final String REGISTRY_MBEAN = "dev.switchboard:type=Registry";
   private static final int TERMINATED_BY_SIGTERM = 128 + 15;

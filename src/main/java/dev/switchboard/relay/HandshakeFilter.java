@@ -1,6 +1,7 @@
 package dev.switchboard.relay;
 
 import dev.switchboard.config.SignalingConfig;
+import dev.switchboard.launcher.Launcher;
 import dev.switchboard.room.InvalidRoomIdException;
 import dev.switchboard.room.RoomId;
 import dev.switchboard.security.TokenSource;
@@ -17,26 +18,41 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Runs before the WebSocket upgrade, where a refusal costs one HTTP response: keeps the {@code
- * HEALTH_PORT} listener to the health paths and, with {@code ENABLE_AUTH=true}, answers a missing
- * or invalid token with 401 and a token for another room with 403. (A bad room id passes here and
- * is closed with 1008 {@code Invalid roomId} once upgraded, as in the original.) On Payara it also
- * hands upgrades a {@link PipelineSafeUpgradeHandler}.
+ * Runs before the WebSocket upgrade, where a refusal costs one HTTP response: keeps the uber-jar's
+ * {@code HEALTH_PORT} listener to the health paths and, with {@code ENABLE_AUTH=true}, answers a
+ * missing or invalid token with 401 and a token for another room with 403. (A bad room id passes
+ * here and is closed with 1008 {@code Invalid roomId} once upgraded, as in the original.) On Payara
+ * it also hands upgrades a {@link PipelineSafeUpgradeHandler}.
  */
 @WebFilter(urlPatterns = "/*")
 public class HandshakeFilter extends HttpFilter {
 
   private static final long serialVersionUID = 1L;
   private static final Set<String> HEALTH_PATHS = Set.of("/healthz", "/readyz");
+  private static final int NO_PORT = -1;
 
   @Inject transient SignalingConfig config;
   private transient TokenVerifier verifier;
   private boolean tyrusServlet;
+  private int healthOnlyPort;
 
   @Override
   public void init() {
     verifier = config.enableAuth() ? new TokenVerifier(config) : null;
     tyrusServlet = tyrusServletPresent();
+    healthOnlyPort = healthOnlyPort(config);
+  }
+
+  /**
+   * The port of the uber-jar's health-only listener, or {@link #NO_PORT}. Only the launcher opens
+   * that listener (and says so in a system property). Elsewhere, as for the WAR on Payara Server,
+   * {@code HEALTH_PORT} names no listener of this server: its default 8080 is then usually the
+   * server's own HTTP port, which must keep serving everything.
+   */
+  static int healthOnlyPort(SignalingConfig config) {
+    return config.separateHealthPort() && Boolean.getBoolean(Launcher.HEALTH_ENABLED_PROPERTY)
+        ? config.healthPort()
+        : NO_PORT;
   }
 
   /**
@@ -60,8 +76,7 @@ public class HandshakeFilter extends HttpFilter {
   protected void doFilter(
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws IOException, ServletException {
-    if (config.separateHealthPort()
-        && request.getLocalPort() == config.healthPort()
+    if (request.getLocalPort() == healthOnlyPort
         && !HEALTH_PATHS.contains(request.getServletPath())) {
       response.sendError(HttpServletResponse.SC_NOT_FOUND);
       return;
