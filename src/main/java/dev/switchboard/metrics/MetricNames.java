@@ -12,6 +12,7 @@ public final class MetricNames {
   public static final String BACKPRESSURE_CLOSES = "signaling_backpressure_closes_total";
   public static final String MESSAGES_RECEIVED = "signaling_messages_received_total";
   public static final String CLOSES = "signaling_closes_total";
+  public static final String RATE_LIMIT_DROPS = "signaling_rate_limit_drops_total";
   public static final String FANOUT_LATENCY = "signaling_fanout_latency";
   public static final String JOIN_LATENCY = "signaling_join_latency";
   public static final String CROSS_RELAY_LATENCY = "signaling_cross_relay_latency";
@@ -19,6 +20,9 @@ public final class MetricNames {
 
   /** Label of {@link #MESSAGES_RECEIVED}: offer, answer, candidate or control. */
   public static final String TYPE = "type";
+
+  /** Label of {@link #RATE_LIMIT_DROPS}: which of the four limits refused. */
+  public static final String LIMIT = "limit";
 
   /** Label of {@link #CLOSES}: a {@code CloseCause} in lower case. */
   public static final String CAUSE = "cause";

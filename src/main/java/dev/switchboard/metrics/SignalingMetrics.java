@@ -4,6 +4,7 @@ import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.room.CloseCause;
 import dev.switchboard.room.RoomEvents;
 import dev.switchboard.room.RoomRegistry;
+import dev.switchboard.security.RateLimits;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
@@ -44,6 +45,8 @@ public class SignalingMetrics implements RoomEvents {
   private Counter backpressureCloses;
   private final Map<MessageType, Counter> received = new EnumMap<>(MessageType.class);
   private final Map<CloseCause, Counter> closes = new EnumMap<>(CloseCause.class);
+  private final Map<RateLimits.Limit, Counter> rateLimitDrops =
+      new EnumMap<>(RateLimits.Limit.class);
   private Timer fanoutLatency;
   private Timer joinLatency;
   private Timer crossRelayLatency;
@@ -104,6 +107,14 @@ public class SignalingMetrics implements RoomEvents {
               "Connections the server closed, by cause",
               new Tag(MetricNames.CAUSE, cause.name().toLowerCase(Locale.ROOT))));
     }
+    for (RateLimits.Limit limit : RateLimits.Limit.values()) {
+      rateLimitDrops.put(
+          limit,
+          counter(
+              MetricNames.RATE_LIMIT_DROPS,
+              "Connections and messages refused by a rate limit",
+              new Tag(MetricNames.LIMIT, limit.label())));
+    }
     fanoutLatency =
         timer(MetricNames.FANOUT_LATENCY, "Time to hand one frame to every local recipient");
     joinLatency = timer(MetricNames.JOIN_LATENCY, "Time from socket open to a confirmed seat");
@@ -124,6 +135,10 @@ public class SignalingMetrics implements RoomEvents {
 
   public void rejected() {
     schemaRejections.inc();
+  }
+
+  public void rateLimited(RateLimits.Limit limit) {
+    rateLimitDrops.get(limit).inc();
   }
 
   @Override

@@ -19,7 +19,8 @@ sealed interface Admission {
   /** Key under which the verdict travels from the handshake to the session's user properties. */
   String USER_PROPERTY = "switchboard.admission";
 
-  record Admitted(RoomId roomId) implements Admission {}
+  /** {@code clientAddress} is null where the handshake filter did not run (never on Payara). */
+  record Admitted(RoomId roomId, String clientAddress) implements Admission {}
 
   record Refused(CloseCause cause) implements Admission {}
 
@@ -49,7 +50,8 @@ sealed interface Admission {
         && !offeredSubprotocols(headers).contains(config.subprotocol().get())) {
       return new Refused(CloseCause.SUBPROTOCOL_REQUIRED);
     }
-    return new Admitted(roomId);
+    List<String> client = header(headers, ClientAddress.HEADER);
+    return new Admitted(roomId, client.isEmpty() ? null : client.get(0));
   }
 
   /** The subprotocols a client offered, from every {@code Sec-WebSocket-Protocol} header. */

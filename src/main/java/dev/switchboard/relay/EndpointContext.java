@@ -4,6 +4,7 @@ import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.lifecycle.Drain;
 import dev.switchboard.metrics.SignalingMetrics;
 import dev.switchboard.room.RoomRegistry;
+import dev.switchboard.security.RateLimits;
 import java.util.concurrent.Executor;
 
 /** What every endpoint instance needs, looked up from CDI once by the configurator. */
@@ -13,4 +14,5 @@ record EndpointContext(
     SignalingConfig config,
     SignalingMetrics metrics,
     Drain drain,
+    RateLimits limits,
     Executor background) {}

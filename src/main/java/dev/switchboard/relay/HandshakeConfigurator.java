@@ -5,6 +5,7 @@ import dev.switchboard.lifecycle.Drain;
 import dev.switchboard.metrics.SignalingMetrics;
 import dev.switchboard.room.BackgroundExecutor;
 import dev.switchboard.room.RoomRegistry;
+import dev.switchboard.security.RateLimits;
 import dev.switchboard.security.TokenSource;
 import jakarta.enterprise.inject.spi.CDI;
 import jakarta.websocket.HandshakeResponse;
@@ -95,6 +96,7 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
               cdi.select(SignalingConfig.class).get(),
               cdi.select(SignalingMetrics.class).get(),
               cdi.select(Drain.class).get(),
+              cdi.select(RateLimits.class).get(),
               cdi.select(BackgroundExecutor.class).get().scheduler());
       context = c;
     }

@@ -2,8 +2,10 @@ package dev.switchboard.relay;
 
 import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.launcher.Launcher;
+import dev.switchboard.metrics.SignalingMetrics;
 import dev.switchboard.room.InvalidRoomIdException;
 import dev.switchboard.room.RoomId;
+import dev.switchboard.security.RateLimits;
 import dev.switchboard.security.TokenSource;
 import dev.switchboard.security.TokenVerifier;
 import jakarta.inject.Inject;
@@ -30,8 +32,11 @@ public class HandshakeFilter extends HttpFilter {
   private static final long serialVersionUID = 1L;
   private static final Set<String> HEALTH_PATHS = Set.of("/healthz", "/readyz");
   private static final int NO_PORT = -1;
+  private static final int SC_TOO_MANY_REQUESTS = 429;
 
   @Inject transient SignalingConfig config;
+  @Inject transient RateLimits limits;
+  @Inject transient SignalingMetrics metrics;
   private transient TokenVerifier verifier;
   private boolean tyrusServlet;
   private int healthOnlyPort;
@@ -100,11 +105,21 @@ public class HandshakeFilter extends HttpFilter {
         }
       }
     }
-    if (tyrusServlet && isUpgrade(request)) {
-      chain.doFilter(PipelineSafeUpgradeHandler.guard(request), response);
+    if (!isUpgrade(request)) {
+      chain.doFilter(request, response);
       return;
     }
-    chain.doFilter(request, response);
+    String client = request.getRemoteAddr();
+    RateLimits.Refusal refused = limits.admitConnection(client);
+    if (refused != null) {
+      // Refused before the upgrade, where it costs one small response.
+      metrics.rateLimited(refused.limit());
+      response.setHeader("Retry-After", String.valueOf((refused.retryAfterMs() + 999) / 1000));
+      response.sendError(SC_TOO_MANY_REQUESTS, "Rate limited");
+      return;
+    }
+    HttpServletRequest upgrade = ClientAddress.attach(request, client);
+    chain.doFilter(tyrusServlet ? PipelineSafeUpgradeHandler.guard(upgrade) : upgrade, response);
   }
 
   private static boolean isUpgrade(HttpServletRequest request) {

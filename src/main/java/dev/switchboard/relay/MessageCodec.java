@@ -1,5 +1,6 @@
 package dev.switchboard.relay;
 
+import dev.switchboard.security.RateLimits;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.json.JsonException;
@@ -66,6 +67,16 @@ public class MessageCodec {
   }
 
   /** The control message that tells a sender why its message was not relayed. */
+  /** {@code {"type":"control","action":"rate-limited","payload":{"limit":..,"retryAfterMs":..}}} */
+  public String rateLimited(RateLimits.Refusal refused) {
+    JsonObject payload =
+        JSON.createObjectBuilder()
+            .add("limit", refused.limit().label())
+            .add("retryAfterMs", refused.retryAfterMs())
+            .build();
+    return encode(new SignalMessage.Control("rate-limited", payload));
+  }
+
   public String rejection(InvalidMessageException e) {
     JsonObject payload = JSON.createObjectBuilder().add("error", e.getMessage()).build();
     return encode(new SignalMessage.Control(e.kind().action(), payload));

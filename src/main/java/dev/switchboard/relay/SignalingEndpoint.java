@@ -5,6 +5,8 @@ import dev.switchboard.room.CloseCause;
 import dev.switchboard.room.Frame;
 import dev.switchboard.room.Peer;
 import dev.switchboard.room.RoomRegistry;
+import dev.switchboard.security.RateLimits;
+import io.github.bucket4j.Bucket;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.OnClose;
@@ -18,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -32,9 +35,13 @@ import java.util.logging.Logger;
 public class SignalingEndpoint {
 
   private static final Logger LOG = Logger.getLogger(SignalingEndpoint.class.getName());
+  private static final Duration RATE_LIMIT_NOTICE_EVERY = Duration.ofSeconds(10);
 
   private final EndpointContext context;
   private volatile Peer peer;
+  private String clientAddress;
+  private Bucket messages;
+  private long quietUntilNanos; // no second rate-limited notice before this
 
   public SignalingEndpoint(EndpointContext context) {
     this.context = context;
@@ -55,6 +62,9 @@ public class SignalingEndpoint {
       return;
     }
     Admission.Admitted admitted = (Admission.Admitted) verdict;
+    clientAddress = admitted.clientAddress();
+    messages = context.limits().connectionBucket();
+    quietUntilNanos = System.nanoTime();
     peer = context.registry().open(admitted.roomId(), connection);
   }
 
@@ -67,6 +77,12 @@ public class SignalingEndpoint {
     if (Frame.exceeds(text, context.config().messageMaxBytes())) {
       // Checked here because Tyrus does not enforce the session's buffer limit on whole messages.
       context.registry().close(sender, CloseCause.MESSAGE_TOO_BIG);
+      return;
+    }
+    RateLimits.Refusal refused =
+        context.limits().admitMessage(messages, clientAddress, sender.roomId());
+    if (refused != null) {
+      rateLimited(sender, refused);
       return;
     }
     try {
@@ -103,6 +119,19 @@ public class SignalingEndpoint {
       return;
     }
     onText(text);
+  }
+
+  /**
+   * Drops the message, counts it, and tells the sender once per window which limit it hit and when
+   * to try again. (Tyrus calls one session's handlers one at a time, so the fields need no lock.)
+   */
+  private void rateLimited(Peer sender, RateLimits.Refusal refused) {
+    context.metrics().rateLimited(refused.limit());
+    long now = System.nanoTime();
+    if (now - quietUntilNanos >= 0) {
+      quietUntilNanos = now + RATE_LIMIT_NOTICE_EVERY.toNanos();
+      context.registry().reply(sender, Frame.of(context.codec().rateLimited(refused)));
+    }
   }
 
   private static MessageType typeOf(SignalMessage message) {

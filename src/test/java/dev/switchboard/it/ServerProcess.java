@@ -26,6 +26,12 @@ import java.util.concurrent.TimeUnit;
 public final class ServerProcess {
 
   private static final Map<String, ServerProcess> SHARED = new ConcurrentHashMap<>();
+  private static final List<String> RATE_LIMITS =
+      List.of(
+          "RATE_LIMIT_CONN_PER_10S",
+          "RATE_LIMIT_MESSAGES_PER_10S",
+          "RATE_LIMIT_IP_MSGS_PER_10S",
+          "RATE_LIMIT_ROOM_MSGS_PER_10S");
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -74,6 +80,11 @@ public final class ServerProcess {
     builder.environment().keySet().removeIf(k -> k.equals("REDIS_URL") || k.equals("PORT"));
     builder.environment().put("PORT", String.valueOf(port));
     builder.environment().put("HEALTH_PORT", String.valueOf(healthPort));
+    // Tests open thousands of connections and send thousands of messages from 127.0.0.1: the
+    // rate limits are lifted unless a test sets them (RateLimitIT checks them).
+    for (String limit : RATE_LIMITS) {
+      builder.environment().put(limit, "100000000");
+    }
     builder.environment().putAll(env);
     long started = System.nanoTime();
     Process process;
@@ -204,6 +215,15 @@ public final class ServerProcess {
     String body = get(http("/metrics?scope=application")).body();
     return body.lines()
         .filter(line -> line.startsWith(series + " ") || line.startsWith(series + "{"))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  /** The sum of a metric's series that carry {@code label} (e.g. {@code limit="messages"}). */
+  public double metric(String name, String label) {
+    String body = get(http("/metrics?scope=application")).body();
+    return body.lines()
+        .filter(line -> line.startsWith(name + "{") && line.contains(label))
         .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
         .sum();
   }

@@ -75,6 +75,75 @@ public class TestClient extends WebSocketClient {
     return client;
   }
 
+  /**
+   * Connects from the loopback address {@code local} (127.0.0.2, ...), so that a test has a client
+   * address of its own; fails the test if the handshake does not complete.
+   */
+  public static TestClient openFrom(URI uri, String local) {
+    TestClient client = new TestClient(uri, Map.of(), List.of());
+    client.setSocketFactory(new BoundSocketFactory(local));
+    try {
+      if (!client.connectBlocking(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("WebSocket handshake with " + uri + " did not complete");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return client;
+  }
+
+  /** Like {@link #openFrom} without asserting success: for handshakes meant to fail. */
+  public static TestClient attemptFrom(URI uri, String local) {
+    TestClient client = new TestClient(uri, Map.of(), List.of());
+    client.setSocketFactory(new BoundSocketFactory(local));
+    try {
+      client.connectBlocking(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return client;
+  }
+
+  /** Unconnected sockets bound to one local address; the client connects them itself. */
+  private static final class BoundSocketFactory extends javax.net.SocketFactory {
+    private final String local;
+
+    BoundSocketFactory(String local) {
+      this.local = local;
+    }
+
+    @Override
+    public java.net.Socket createSocket() throws java.io.IOException {
+      java.net.Socket socket = new java.net.Socket();
+      socket.bind(new java.net.InetSocketAddress(local, 0));
+      return socket;
+    }
+
+    @Override
+    public java.net.Socket createSocket(String host, int port) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.net.Socket createSocket(
+        String host, int port, java.net.InetAddress localHost, int localPort) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.net.Socket createSocket(java.net.InetAddress host, int port) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.net.Socket createSocket(
+        java.net.InetAddress address, int port, java.net.InetAddress localAddress, int localPort) {
+      throw new UnsupportedOperationException();
+    }
+  }
+
   /** Connects and sends {@code message} the instant the socket opens, before anything else. */
   public static TestClient openSending(URI uri, String message) {
     TestClient client = new TestClient(uri, Map.of(), List.of());

@@ -20,7 +20,15 @@ class AdmissionTest {
   @Test
   void admitsAValidRoomWithDefaults() {
     assertThat(Admission.decide(config(Map.of()), false, Map.of(), ROOM, "ws"))
-        .isEqualTo(new Admission.Admitted(new RoomId("r1")));
+        .isEqualTo(new Admission.Admitted(new RoomId("r1"), null));
+  }
+
+  @Test
+  void carriesTheClientAddressTheHandshakeFilterAttached() {
+    Map<String, List<String>> headers =
+        Map.of("x-switchboard-client-address", List.of("192.0.2.7"));
+    assertThat(Admission.decide(config(Map.of()), false, headers, ROOM, "ws"))
+        .isEqualTo(new Admission.Admitted(new RoomId("r1"), "192.0.2.7"));
   }
 
   @Test

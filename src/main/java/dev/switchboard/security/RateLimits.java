@@ -1,0 +1,139 @@
+package dev.switchboard.security;
+
+import dev.switchboard.config.SignalingConfig;
+import dev.switchboard.room.Background;
+import dev.switchboard.room.RoomId;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The original server's four limits, each a Bucket4j token bucket that refills continuously over
+ * ten seconds (the original's per-connection bucket under-refilled fast senders, and its other
+ * limits were fixed windows that let twice the rate through across a window edge): new connections
+ * per client address, messages per connection, messages per client address and messages per room.
+ *
+ * <p>Counted on this instance. Buckets of addresses and rooms that have been quiet for a whole
+ * window are full again, and {@link #sweep()} drops them, so the maps stay as small as the set of
+ * recently active clients and rooms.
+ */
+@ApplicationScoped
+public class RateLimits {
+
+  static final Duration WINDOW = Duration.ofSeconds(10);
+
+  /** Which limit refused something; the {@code limit} label of the drop counter. */
+  public enum Limit {
+    CONNECTIONS,
+    MESSAGES,
+    IP_MESSAGES,
+    ROOM_MESSAGES;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** A refusal: which limit, and when the client may try again. */
+  public record Refusal(Limit limit, long retryAfterMs) {}
+
+  private int connectionsPerWindow;
+  private int messagesPerConnection;
+  private int messagesPerAddress;
+  private int messagesPerRoom;
+  private final ConcurrentMap<String, Bucket> connectionsByAddress = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Bucket> messagesByAddress = new ConcurrentHashMap<>();
+  private final ConcurrentMap<RoomId, Bucket> messagesByRoom = new ConcurrentHashMap<>();
+
+  @Inject @Background ScheduledExecutorService scheduler;
+
+  protected RateLimits() {} // for CDI's proxy
+
+  @Inject
+  public RateLimits(SignalingConfig config) {
+    connectionsPerWindow = config.rateLimitConnPer10s();
+    messagesPerConnection = config.rateLimitMessagesPer10s();
+    messagesPerAddress = config.rateLimitIpMsgsPer10s();
+    messagesPerRoom = config.rateLimitRoomMsgsPer10s();
+  }
+
+  void start(@Observes @Initialized(ApplicationScoped.class) Object applicationStarted) {
+    long every = WINDOW.toMillis();
+    scheduler.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  private static Bucket bucket(int perWindow) {
+    return Bucket.builder()
+        .addLimit(Bandwidth.builder().capacity(perWindow).refillGreedy(perWindow, WINDOW).build())
+        .build();
+  }
+
+  /** A new connection from {@code address}: null if admitted. */
+  public Refusal admitConnection(String address) {
+    return take(connectionsByAddress, address, connectionsPerWindow, Limit.CONNECTIONS);
+  }
+
+  /** The message bucket of one new connection. */
+  public Bucket connectionBucket() {
+    return bucket(messagesPerConnection);
+  }
+
+  /**
+   * One message on a connection with bucket {@code own}, from {@code address} (null if unknown), in
+   * {@code room}: null if admitted. A message refused by a later limit has still used a token of
+   * the earlier ones, as it would have in the original.
+   */
+  public Refusal admitMessage(Bucket own, String address, RoomId room) {
+    Refusal refused = take(own, Limit.MESSAGES);
+    if (refused == null && address != null) {
+      refused = take(messagesByAddress, address, messagesPerAddress, Limit.IP_MESSAGES);
+    }
+    if (refused == null) {
+      refused = take(messagesByRoom, room, messagesPerRoom, Limit.ROOM_MESSAGES);
+    }
+    return refused;
+  }
+
+  private static <K> Refusal take(
+      ConcurrentMap<K, Bucket> buckets, K key, int perWindow, Limit limit) {
+    return take(buckets.computeIfAbsent(key, newBucket(perWindow)), limit);
+  }
+
+  private static <K> Function<K, Bucket> newBucket(int perWindow) {
+    return key -> bucket(perWindow);
+  }
+
+  private static Refusal take(Bucket bucket, Limit limit) {
+    ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
+    if (probe.isConsumed()) {
+      return null;
+    }
+    return new Refusal(
+        limit, Math.max(1, Duration.ofNanos(probe.getNanosToWaitForRefill()).toMillis()));
+  }
+
+  /**
+   * Drops the buckets that are full again. A client that races the sweep gets a fresh, full bucket:
+   * at worst one window of leniency, never a wrong refusal.
+   */
+  public void sweep() {
+    connectionsByAddress.values().removeIf(b -> b.getAvailableTokens() >= connectionsPerWindow);
+    messagesByAddress.values().removeIf(b -> b.getAvailableTokens() >= messagesPerAddress);
+    messagesByRoom.values().removeIf(b -> b.getAvailableTokens() >= messagesPerRoom);
+  }
+
+  int trackedKeys() {
+    return connectionsByAddress.size() + messagesByAddress.size() + messagesByRoom.size();
+  }
+}

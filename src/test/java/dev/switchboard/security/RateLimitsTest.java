@@ -1,0 +1,74 @@
+package dev.switchboard.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.switchboard.config.SignalingConfig;
+import dev.switchboard.room.RoomId;
+import io.github.bucket4j.Bucket;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RateLimitsTest {
+
+  private static final RoomId ROOM = new RoomId("r1");
+
+  private static RateLimits limits(Map<String, String> env) {
+    return new RateLimits(SignalingConfig.from(env::get));
+  }
+
+  @Test
+  void refusesTheConnectionPastTheLimitPerAddressWithARetryHint() {
+    RateLimits limits = limits(Map.of("RATE_LIMIT_CONN_PER_10S", "3"));
+    for (int i = 0; i < 3; i++) {
+      assertThat(limits.admitConnection("192.0.2.1")).isNull();
+    }
+    RateLimits.Refusal refused = limits.admitConnection("192.0.2.1");
+    assertThat(refused.limit()).isEqualTo(RateLimits.Limit.CONNECTIONS);
+    // Refilling continuously, one connection comes back after a third of the window.
+    assertThat(refused.retryAfterMs()).isBetween(3_000L, 3_400L);
+    assertThat(limits.admitConnection("192.0.2.2")).as("another address").isNull();
+  }
+
+  @Test
+  void eachMessageLimitRefusesInTurn() {
+    RateLimits limits =
+        limits(
+            Map.of(
+                "RATE_LIMIT_MESSAGES_PER_10S", "5",
+                "RATE_LIMIT_IP_MSGS_PER_10S", "8",
+                "RATE_LIMIT_ROOM_MSGS_PER_10S", "10"));
+    Bucket one = limits.connectionBucket();
+    Bucket two = limits.connectionBucket();
+    Bucket three = limits.connectionBucket();
+    int admitted = 0;
+    for (int i = 0; i < 5; i++) {
+      admitted += limits.admitMessage(one, "192.0.2.1", ROOM) == null ? 1 : 0;
+    }
+    assertThat(admitted).isEqualTo(5);
+    assertThat(limits.admitMessage(one, "192.0.2.1", ROOM).limit())
+        .isEqualTo(RateLimits.Limit.MESSAGES);
+    for (int i = 0; i < 3; i++) {
+      assertThat(limits.admitMessage(two, "192.0.2.1", ROOM)).isNull();
+    }
+    assertThat(limits.admitMessage(two, "192.0.2.1", ROOM).limit())
+        .as("the address has used its 8")
+        .isEqualTo(RateLimits.Limit.IP_MESSAGES);
+    // A second address in the same room: the room has 2 of its 10 left.
+    assertThat(limits.admitMessage(three, "192.0.2.9", ROOM)).isNull();
+    assertThat(limits.admitMessage(three, "192.0.2.9", ROOM)).isNull();
+    assertThat(limits.admitMessage(three, "192.0.2.9", ROOM).limit())
+        .isEqualTo(RateLimits.Limit.ROOM_MESSAGES);
+  }
+
+  @Test
+  void sweepDropsOnlyBucketsThatAreFullAgain() {
+    RateLimits limits = limits(Map.of());
+    limits.admitConnection("192.0.2.1");
+    limits.admitMessage(limits.connectionBucket(), "192.0.2.1", ROOM);
+    assertThat(limits.trackedKeys()).isEqualTo(3);
+
+    limits.sweep();
+
+    assertThat(limits.trackedKeys()).as("just used: not full yet").isEqualTo(3);
+  }
+}
