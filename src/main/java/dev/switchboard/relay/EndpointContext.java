@@ -3,7 +3,9 @@ package dev.switchboard.relay;
 import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.lifecycle.Drain;
 import dev.switchboard.metrics.SignalingMetrics;
+import dev.switchboard.room.BackgroundExecutor;
 import dev.switchboard.room.RoomRegistry;
+import jakarta.enterprise.inject.spi.CDI;
 import java.util.concurrent.Executor;
 
 /** What every endpoint instance needs, looked up from CDI once by the configurator. */
@@ -13,4 +15,16 @@ record EndpointContext(
     SignalingConfig config,
     SignalingMetrics metrics,
     Drain drain,
-    Executor background) {}
+    Executor background) {
+
+  static EndpointContext fromCdi() {
+    CDI<Object> cdi = CDI.current();
+    return new EndpointContext(
+        cdi.select(RoomRegistry.class).get(),
+        cdi.select(MessageCodec.class).get(),
+        cdi.select(SignalingConfig.class).get(),
+        cdi.select(SignalingMetrics.class).get(),
+        cdi.select(Drain.class).get(),
+        cdi.select(BackgroundExecutor.class).get().scheduler());
+  }
+}
