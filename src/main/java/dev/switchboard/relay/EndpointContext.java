@@ -3,8 +3,10 @@ package dev.switchboard.relay;
 import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.lifecycle.Drain;
 import dev.switchboard.metrics.SignalingMetrics;
+import dev.switchboard.room.BackgroundExecutor;
 import dev.switchboard.room.RoomRegistry;
 import dev.switchboard.security.RateLimits;
+import jakarta.enterprise.inject.spi.CDI;
 import java.util.concurrent.Executor;
 
 /** What every endpoint instance needs, looked up from CDI once by the configurator. */
@@ -15,4 +17,17 @@ record EndpointContext(
     SignalingMetrics metrics,
     Drain drain,
     RateLimits limits,
-    Executor background) {}
+    Executor background) {
+
+  static EndpointContext fromCdi() {
+    CDI<Object> cdi = CDI.current();
+    return new EndpointContext(
+        cdi.select(RoomRegistry.class).get(),
+        cdi.select(MessageCodec.class).get(),
+        cdi.select(SignalingConfig.class).get(),
+        cdi.select(SignalingMetrics.class).get(),
+        cdi.select(Drain.class).get(),
+        cdi.select(RateLimits.class).get(),
+        cdi.select(BackgroundExecutor.class).get().scheduler());
+  }
+}

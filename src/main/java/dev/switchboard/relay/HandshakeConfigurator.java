@@ -1,13 +1,6 @@
 package dev.switchboard.relay;
 
-import dev.switchboard.config.SignalingConfig;
-import dev.switchboard.lifecycle.Drain;
-import dev.switchboard.metrics.SignalingMetrics;
-import dev.switchboard.room.BackgroundExecutor;
-import dev.switchboard.room.RoomRegistry;
-import dev.switchboard.security.RateLimits;
 import dev.switchboard.security.TokenSource;
-import jakarta.enterprise.inject.spi.CDI;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
@@ -88,16 +81,7 @@ public class HandshakeConfigurator extends ServerEndpointConfig.Configurator {
   private EndpointContext context() {
     EndpointContext c = context;
     if (c == null) {
-      CDI<Object> cdi = CDI.current();
-      c =
-          new EndpointContext(
-              cdi.select(RoomRegistry.class).get(),
-              cdi.select(MessageCodec.class).get(),
-              cdi.select(SignalingConfig.class).get(),
-              cdi.select(SignalingMetrics.class).get(),
-              cdi.select(Drain.class).get(),
-              cdi.select(RateLimits.class).get(),
-              cdi.select(BackgroundExecutor.class).get().scheduler());
+      c = EndpointContext.fromCdi();
       context = c;
     }
     return c;

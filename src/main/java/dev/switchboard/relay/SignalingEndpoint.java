@@ -47,6 +47,14 @@ public class SignalingEndpoint {
     this.context = context;
   }
 
+  /**
+   * Unused while {@link HandshakeConfigurator} builds the endpoints, but Open Liberty refuses to
+   * deploy an annotated endpoint without a public no-argument constructor.
+   */
+  public SignalingEndpoint() {
+    this(EndpointContext.fromCdi());
+  }
+
   @OnOpen
   public void onOpen(Session session, EndpointConfig endpointConfig) {
     SessionConnection connection =

@@ -233,7 +233,7 @@ class PayaraServerSmokeIT {
             "# TYPE signaling_local_rooms gauge",
             "# TYPE signaling_messages_forwarded_total counter",
             "# TYPE signaling_closes_total counter",
-            "# TYPE signaling_fanout_latency_seconds summary");
+            "# TYPE signaling_fanout_latency_seconds histogram");
     double offers = value(before, "signaling_messages_received_total", "type=\"offer\"");
 
     String room = SignalingIT.room();
