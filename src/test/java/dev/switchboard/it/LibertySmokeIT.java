@@ -152,8 +152,11 @@ class LibertySmokeIT {
               "# TYPE signaling_messages_forwarded_total counter",
               "# TYPE signaling_messages_received_total counter",
               "# TYPE signaling_closes_total counter",
-              "# TYPE signaling_fanout_latency_seconds summary",
-              "# TYPE signaling_join_latency_seconds summary")
+              "# TYPE signaling_fanout_latency_seconds histogram",
+              "signaling_fanout_latency_seconds_bucket{mp_scope=\"application\",le=\"0.001\",}",
+              "# TYPE signaling_join_latency_seconds histogram",
+              "# TYPE signaling_cross_relay_latency_seconds histogram",
+              "# TYPE signaling_redis_cmd_latency_seconds histogram")
           .doesNotContain("mp_scope=\"base\"", "mp_scope=\"vendor\"", room);
       // Exactly this pair once the other test's clients (if it ran first) have left.
       await("live gauges")
