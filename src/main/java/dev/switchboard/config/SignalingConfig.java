@@ -37,6 +37,7 @@ public record SignalingConfig(
     int rateLimitIpMsgsPer10s,
     int rateLimitRoomMsgsPer10s,
     boolean requireWss,
+    TrustedProxies trustProxy,
     List<String> allowedOrigins,
     Optional<String> subprotocol,
     String logLevel,
@@ -117,6 +118,7 @@ public record SignalingConfig(
         r.integer("RATE_LIMIT_IP_MSGS_PER_10S", 400, 1, Integer.MAX_VALUE),
         r.integer("RATE_LIMIT_ROOM_MSGS_PER_10S", 800, 1, Integer.MAX_VALUE),
         r.bool("REQUIRE_WSS", false),
+        TrustedProxies.parse("TRUST_PROXY", r.text("TRUST_PROXY")),
         r.origins("ALLOWED_ORIGINS"),
         r.token("SUBPROTOCOL"),
         r.oneOf("LOG_LEVEL", "info", LOG_LEVELS, true),
@@ -194,6 +196,7 @@ public record SignalingConfig(
     m.put("RATE_LIMIT_IP_MSGS_PER_10S", String.valueOf(rateLimitIpMsgsPer10s));
     m.put("RATE_LIMIT_ROOM_MSGS_PER_10S", String.valueOf(rateLimitRoomMsgsPer10s));
     m.put("REQUIRE_WSS", String.valueOf(requireWss));
+    m.put("TRUST_PROXY", trustProxy.describe());
     m.put("ALLOWED_ORIGINS", allowedOrigins.isEmpty() ? "(all)" : String.join(",", allowedOrigins));
     m.put("SUBPROTOCOL", subprotocol.orElse("(none)"));
     m.put("LOG_LEVEL", logLevel);

@@ -16,6 +16,9 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -77,6 +80,11 @@ public class HandshakeFilter extends HttpFilter {
     }
   }
 
+  private static List<String> headers(HttpServletRequest request, String name) {
+    Enumeration<String> values = request.getHeaders(name);
+    return values == null ? List.of() : Collections.list(values);
+  }
+
   @Override
   protected void doFilter(
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
@@ -109,7 +117,12 @@ public class HandshakeFilter extends HttpFilter {
       chain.doFilter(request, response);
       return;
     }
-    String client = request.getRemoteAddr();
+    String client =
+        ForwardedClient.of(
+            request.getRemoteAddr(),
+            config.trustProxy(),
+            headers(request, "Forwarded"),
+            headers(request, "X-Forwarded-For"));
     RateLimits.Refusal refused = limits.admitConnection(client);
     if (refused != null) {
       // Refused before the upgrade, where it costs one small response.

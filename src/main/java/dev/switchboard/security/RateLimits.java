@@ -6,6 +6,7 @@ import dev.switchboard.room.RoomId;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.TimeMeter;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
@@ -48,6 +49,7 @@ public class RateLimits {
   /** A refusal: which limit, and when the client may try again. */
   public record Refusal(Limit limit, long retryAfterMs) {}
 
+  private TimeMeter clock;
   private int connectionsPerWindow;
   private int messagesPerConnection;
   private int messagesPerAddress;
@@ -62,6 +64,12 @@ public class RateLimits {
 
   @Inject
   public RateLimits(SignalingConfig config) {
+    this(config, TimeMeter.SYSTEM_NANOTIME);
+  }
+
+  /** With a clock of the test's own. */
+  RateLimits(SignalingConfig config, TimeMeter clock) {
+    this.clock = clock;
     connectionsPerWindow = config.rateLimitConnPer10s();
     messagesPerConnection = config.rateLimitMessagesPer10s();
     messagesPerAddress = config.rateLimitIpMsgsPer10s();
@@ -73,8 +81,9 @@ public class RateLimits {
     scheduler.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
   }
 
-  private static Bucket bucket(int perWindow) {
+  private Bucket bucket(int perWindow) {
     return Bucket.builder()
+        .withCustomTimePrecision(clock)
         .addLimit(Bandwidth.builder().capacity(perWindow).refillGreedy(perWindow, WINDOW).build())
         .build();
   }
@@ -105,12 +114,11 @@ public class RateLimits {
     return refused;
   }
 
-  private static <K> Refusal take(
-      ConcurrentMap<K, Bucket> buckets, K key, int perWindow, Limit limit) {
+  private <K> Refusal take(ConcurrentMap<K, Bucket> buckets, K key, int perWindow, Limit limit) {
     return take(buckets.computeIfAbsent(key, newBucket(perWindow)), limit);
   }
 
-  private static <K> Function<K, Bucket> newBucket(int perWindow) {
+  private <K> Function<K, Bucket> newBucket(int perWindow) {
     return key -> bucket(perWindow);
   }
 
@@ -119,8 +127,9 @@ public class RateLimits {
     if (probe.isConsumed()) {
       return null;
     }
-    return new Refusal(
-        limit, Math.max(1, Duration.ofNanos(probe.getNanosToWaitForRefill()).toMillis()));
+    // Rounded up: a client that waits exactly the hint gets its token.
+    long millis = (probe.getNanosToWaitForRefill() + 999_999) / 1_000_000;
+    return new Refusal(limit, Math.max(1, millis));
   }
 
   /**

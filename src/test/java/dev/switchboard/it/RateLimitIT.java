@@ -28,7 +28,8 @@ class RateLimitIT {
               "RATE_LIMIT_CONN_PER_10S", String.valueOf(CONNECTIONS),
               "RATE_LIMIT_MESSAGES_PER_10S", String.valueOf(PER_CONNECTION),
               "RATE_LIMIT_IP_MSGS_PER_10S", String.valueOf(PER_ADDRESS),
-              "RATE_LIMIT_ROOM_MSGS_PER_10S", String.valueOf(PER_ROOM)));
+              "RATE_LIMIT_ROOM_MSGS_PER_10S", String.valueOf(PER_ROOM),
+              "TRUST_PROXY", "127.0.0.1"));
 
   private static String message(int i) {
     return "{\"type\":\"control\",\"action\":\"n\",\"payload\":{\"i\":" + i + "}}";
@@ -78,6 +79,41 @@ class RateLimitIT {
     System.out.printf(
         "[it] connection limit %d/10 s: %d admitted in %d ms, then 429%n",
         CONNECTIONS, admitted, took / 1_000_000);
+  }
+
+  /**
+   * How many connections from {@code local}, claiming {@code forwardedFor}, get in before a 429.
+   */
+  private int admittedBefore429(String local, java.util.function.IntFunction<String> forwardedFor) {
+    for (int i = 0; i < CONNECTIONS * 2; i++) {
+      TestClient c =
+          TestClient.attemptFrom(
+              server.room(SignalingIT.room()),
+              local,
+              Map.of("X-Forwarded-For", forwardedFor.apply(i)));
+      if (!c.isOpen()) {
+        assertThat(c.awaitClose().reason()).contains("429");
+        return i;
+      }
+      c.close();
+    }
+    throw new AssertionError("no connection was refused");
+  }
+
+  @Test
+  void behindATrustedProxyTheForwardedAddressIsTheClient() {
+    // 127.0.0.1 is the trusted proxy (TRUST_PROXY); each client it forwards has its own limit.
+    assertThat(admittedBefore429("127.0.0.1", i -> "203.0.113.10"))
+        .isBetween(CONNECTIONS, CONNECTIONS + 1);
+    assertThat(admittedBefore429("127.0.0.1", i -> "1.1.1.1, 203.0.113.11"))
+        .as("another client behind the same proxy; its own left-hand entry is not believed")
+        .isBetween(CONNECTIONS, CONNECTIONS + 1);
+  }
+
+  @Test
+  void anUntrustedPeerCannotChooseItsAddressWithXForwardedFor() {
+    assertThat(admittedBefore429("127.0.0.7", i -> "198.51.100." + i))
+        .isBetween(CONNECTIONS, CONNECTIONS + 1);
   }
 
   @Test

@@ -95,7 +95,12 @@ public class TestClient extends WebSocketClient {
 
   /** Like {@link #openFrom} without asserting success: for handshakes meant to fail. */
   public static TestClient attemptFrom(URI uri, String local) {
-    TestClient client = new TestClient(uri, Map.of(), List.of());
+    return attemptFrom(uri, local, Map.of());
+  }
+
+  /** Like {@link #attemptFrom(URI, String)}, sending {@code headers} with the handshake. */
+  public static TestClient attemptFrom(URI uri, String local, Map<String, String> headers) {
+    TestClient client = new TestClient(uri, headers, List.of());
     client.setSocketFactory(new BoundSocketFactory(local));
     try {
       client.connectBlocking(10, TimeUnit.SECONDS);

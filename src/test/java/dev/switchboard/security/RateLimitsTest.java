@@ -5,15 +5,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.room.RoomId;
 import io.github.bucket4j.Bucket;
+import io.github.bucket4j.TimeMeter;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class RateLimitsTest {
 
   private static final RoomId ROOM = new RoomId("r1");
 
-  private static RateLimits limits(Map<String, String> env) {
-    return new RateLimits(SignalingConfig.from(env::get));
+  /** A clock that moves only when the test says so. */
+  private final AtomicLong now = new AtomicLong();
+
+  private final TimeMeter clock =
+      new TimeMeter() {
+        @Override
+        public long currentTimeNanos() {
+          return now.get();
+        }
+
+        @Override
+        public boolean isWallClockBased() {
+          return false;
+        }
+      };
+
+  private RateLimits limits(Map<String, String> env) {
+    return new RateLimits(SignalingConfig.from(env::get), clock);
   }
 
   @Test
@@ -25,7 +44,7 @@ class RateLimitsTest {
     RateLimits.Refusal refused = limits.admitConnection("192.0.2.1");
     assertThat(refused.limit()).isEqualTo(RateLimits.Limit.CONNECTIONS);
     // Refilling continuously, one connection comes back after a third of the window.
-    assertThat(refused.retryAfterMs()).isBetween(3_000L, 3_400L);
+    assertThat(refused.retryAfterMs()).isEqualTo(3_334L);
     assertThat(limits.admitConnection("192.0.2.2")).as("another address").isNull();
   }
 
@@ -68,7 +87,10 @@ class RateLimitsTest {
     assertThat(limits.trackedKeys()).isEqualTo(3);
 
     limits.sweep();
-
     assertThat(limits.trackedKeys()).as("just used: not full yet").isEqualTo(3);
+
+    now.addAndGet(Duration.ofSeconds(10).toNanos());
+    limits.sweep();
+    assertThat(limits.trackedKeys()).as("quiet for a window: full again").isZero();
   }
 }
