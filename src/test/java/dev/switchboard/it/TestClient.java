@@ -63,16 +63,7 @@ public class TestClient extends WebSocketClient {
   }
 
   public static TestClient open(URI uri, Map<String, String> headers, List<String> subprotocols) {
-    TestClient client = new TestClient(uri, headers, subprotocols);
-    try {
-      if (!client.connectBlocking(10, TimeUnit.SECONDS)) {
-        throw new AssertionError("WebSocket handshake with " + uri + " did not complete");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-    return client;
+    return opened(connected(new TestClient(uri, headers, subprotocols)));
   }
 
   /**
@@ -80,17 +71,7 @@ public class TestClient extends WebSocketClient {
    * address of its own; fails the test if the handshake does not complete.
    */
   public static TestClient openFrom(URI uri, String local) {
-    TestClient client = new TestClient(uri, Map.of(), List.of());
-    client.setSocketFactory(new BoundSocketFactory(local));
-    try {
-      if (!client.connectBlocking(10, TimeUnit.SECONDS)) {
-        throw new AssertionError("WebSocket handshake with " + uri + " did not complete");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-    return client;
+    return opened(connected(boundTo(new TestClient(uri, Map.of(), List.of()), local)));
   }
 
   /** Like {@link #openFrom} without asserting success: for handshakes meant to fail. */
@@ -100,13 +81,41 @@ public class TestClient extends WebSocketClient {
 
   /** Like {@link #attemptFrom(URI, String)}, sending {@code headers} with the handshake. */
   public static TestClient attemptFrom(URI uri, String local, Map<String, String> headers) {
-    TestClient client = new TestClient(uri, headers, List.of());
+    return connected(boundTo(new TestClient(uri, headers, List.of()), local));
+  }
+
+  /** Connects and sends {@code message} the instant the socket opens, before anything else. */
+  public static TestClient openSending(URI uri, String message) {
+    TestClient client = new TestClient(uri, Map.of(), List.of());
+    client.sendOnOpen = message;
+    return opened(connected(client));
+  }
+
+  /** Connects without asserting success: for handshakes that are meant to fail. */
+  public static TestClient attempt(
+      URI uri, Map<String, String> headers, List<String> subprotocols) {
+    return connected(new TestClient(uri, headers, subprotocols));
+  }
+
+  private static TestClient boundTo(TestClient client, String local) {
     client.setSocketFactory(new BoundSocketFactory(local));
+    return client;
+  }
+
+  /** Waits (at most 10 s) for the handshake to succeed or fail. */
+  private static TestClient connected(TestClient client) {
     try {
       client.connectBlocking(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
+    }
+    return client;
+  }
+
+  private static TestClient opened(TestClient client) {
+    if (!client.opened.isDone()) { // the handshake completed (the server may have closed since)
+      throw new AssertionError("WebSocket handshake with " + client.getURI() + " did not complete");
     }
     return client;
   }
@@ -147,34 +156,6 @@ public class TestClient extends WebSocketClient {
         java.net.InetAddress address, int port, java.net.InetAddress localAddress, int localPort) {
       throw new UnsupportedOperationException();
     }
-  }
-
-  /** Connects and sends {@code message} the instant the socket opens, before anything else. */
-  public static TestClient openSending(URI uri, String message) {
-    TestClient client = new TestClient(uri, Map.of(), List.of());
-    client.sendOnOpen = message;
-    try {
-      if (!client.connectBlocking(10, TimeUnit.SECONDS)) {
-        throw new AssertionError("WebSocket handshake with " + uri + " did not complete");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-    return client;
-  }
-
-  /** Connects without asserting success: for handshakes that are meant to fail. */
-  public static TestClient attempt(
-      URI uri, Map<String, String> headers, List<String> subprotocols) {
-    TestClient client = new TestClient(uri, headers, subprotocols);
-    try {
-      client.connectBlocking(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-    return client;
   }
 
   @Override
