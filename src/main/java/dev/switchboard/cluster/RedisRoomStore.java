@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
@@ -127,18 +128,24 @@ final class RedisRoomStore implements RoomStore {
 
   @Override
   public CompletionStage<Void> releaseSeat(RoomId room, PeerId peer) {
-    return CompletableFuture.runAsync(
-        () -> {
-          try {
-            release(room, peer.toString(), instanceId);
-          } catch (RuntimeException e) {
-            // Redis is down: the seat is freed when this instance registers again once Redis is
-            // back (InstanceLiveness releases the seats of members that left meanwhile) or, if
-            // this instance dies first, by the reaper.
-            LOG.log(Level.FINE, "Seat release failed", e);
-          }
-        },
-        io);
+    try {
+      return CompletableFuture.runAsync(
+          () -> {
+            try {
+              release(room, peer.toString(), instanceId);
+            } catch (RuntimeException e) {
+              // Redis is down: the seat is freed when this instance registers again once Redis is
+              // back (InstanceLiveness releases the seats of members that left meanwhile) or, if
+              // this instance dies first, by the reaper.
+              LOG.log(Level.FINE, "Seat release failed", e);
+            }
+          },
+          io);
+    } catch (RejectedExecutionException shuttingDown) {
+      // A close that arrives after shutdown began: stopping drops this instance's liveness key,
+      // and the survivors free what is left at once.
+      return CompletableFuture.completedFuture(null);
+    }
   }
 
   /**
