@@ -6,6 +6,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
@@ -118,23 +122,31 @@ class RateLimitIT {
   }
 
   @Test
-  void aConnectionPastItsMessageRateIsToldOnceAndTheRestIsDropped() {
+  void aConnectionPastItsMessageRateIsToldOnceAndTheRestIsDropped() throws InterruptedException {
     String room = SignalingIT.room();
     TestClient sender = TestClient.openFrom(server.room(room), "127.0.0.3");
     TestClient receiver = TestClient.openFrom(server.room(room), "127.0.0.13");
     Pair.awaitSync(sender, receiver); // the receiver's syncs: the sender's bucket stays full
     double dropsBefore = drops("messages");
 
-    // Offered at 5 times the limit for 6 s: 20 at once, then 2 per second should get through.
+    // Offered open loop, 10 every 100 ms for 6 s (far past the limit): 20 at once, then 2 per
+    // second should get through.
+    AtomicInteger next = new AtomicInteger();
+    ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
     long start = System.nanoTime();
-    int sent = 0;
-    while (System.nanoTime() - start < Duration.ofSeconds(6).toNanos()) {
-      sender.send(message(sent++));
-      if (sent % 10 == 0) {
-        waitMillis(1_000 / 10);
-      }
-    }
+    pacer.scheduleAtFixedRate(
+        () -> {
+          for (int k = 0; k < 10; k++) {
+            sender.send(message(next.getAndIncrement()));
+          }
+        },
+        0,
+        100,
+        TimeUnit.MILLISECONDS);
+    pacer.schedule(pacer::shutdown, 6, TimeUnit.SECONDS);
+    assertThat(pacer.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     long took = System.nanoTime() - start;
+    int sent = next.get();
     List<String> relayed = drain(receiver, Duration.ofSeconds(1));
     List<String> notices = drain(sender, Duration.ofMillis(500));
 
@@ -208,15 +220,5 @@ class RateLimitIT {
 
   private double drops(String limit) {
     return server.metric("signaling_rate_limit_drops_total", "limit=\"" + limit + "\"");
-  }
-
-  private static void waitMillis(long millis) {
-    // Paces an open-loop sender; there is no condition to wait for.
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
   }
 }
