@@ -6,6 +6,7 @@ import dev.switchboard.room.LocalRoomStore;
 import dev.switchboard.room.RoomBus;
 import dev.switchboard.room.RoomRegistry;
 import dev.switchboard.room.RoomStore;
+import dev.switchboard.security.SharedLimits;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
@@ -46,6 +47,7 @@ public class ClusterProducer {
 
   private RoomStore store;
   private RoomBus bus;
+  private SharedLimits sharedLimits;
   private RedisRoomBus redisBus;
   private RedissonClient redis;
   private ScheduledThreadPoolExecutor io;
@@ -65,6 +67,13 @@ public class ClusterProducer {
     return bus;
   }
 
+  @Produces
+  @ApplicationScoped
+  SharedLimits sharedLimits() {
+    init();
+    return sharedLimits;
+  }
+
   private synchronized void init() {
     if (store != null) {
       return;
@@ -72,6 +81,7 @@ public class ClusterProducer {
     if (!config.usesRedis()) {
       store = new LocalRoomStore(config.roomCapacity());
       bus = RoomBus.NONE;
+      sharedLimits = SharedLimits.NONE;
       return;
     }
     Config redisson = redissonConfig(config);
@@ -115,6 +125,8 @@ public class ClusterProducer {
     live[0] = liveness;
     store = redisStore;
     bus = redisBus;
+    sharedLimits =
+        new RedisSharedLimits(redis, () -> redisStore.isBackendUp() && !redisStore.isCircuitOpen());
     io.execute(() -> liveness.start(io));
     LOG.info(
         () ->

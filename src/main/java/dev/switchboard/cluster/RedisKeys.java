@@ -44,6 +44,14 @@ final class RedisKeys {
     return "switchboard:instance:{" + instanceId + "}:seats";
   }
 
+  /**
+   * Redisson's rate limiter for one shared message limit ({@code ip:ADDRESS} or {@code room:ID}).
+   * Its own keys add suffixes to this name and keep its hash tag, so they share one slot.
+   */
+  static String rateLimit(String key) {
+    return "switchboard:ratelimit:{" + key + "}";
+  }
+
   static String seatEntry(RoomId room, String peerId) {
     return room.value() + "\n" + peerId;
   }

@@ -13,6 +13,7 @@ public final class MetricNames {
   public static final String MESSAGES_RECEIVED = "signaling_messages_received_total";
   public static final String CLOSES = "signaling_closes_total";
   public static final String RATE_LIMIT_DROPS = "signaling_rate_limit_drops_total";
+  public static final String RATE_LIMIT_FAIL_OPEN = "signaling_rate_limit_fail_open";
   public static final String FANOUT_LATENCY = "signaling_fanout_latency";
   public static final String JOIN_LATENCY = "signaling_join_latency";
   public static final String CROSS_RELAY_LATENCY = "signaling_cross_relay_latency";

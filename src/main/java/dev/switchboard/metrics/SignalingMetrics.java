@@ -5,6 +5,12 @@ import dev.switchboard.room.CloseCause;
 import dev.switchboard.room.RoomEvents;
 import dev.switchboard.room.RoomRegistry;
 import dev.switchboard.security.RateLimits;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
@@ -13,6 +19,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.DoubleSupplier;
 import org.eclipse.microprofile.metrics.Counter;
 import org.eclipse.microprofile.metrics.Metadata;
 import org.eclipse.microprofile.metrics.MetricRegistry;
@@ -24,6 +31,18 @@ import org.eclipse.microprofile.metrics.Timer;
  * Registers and updates the application's metrics. Gauges read the registry's live state when
  * scraped, so they are right at every moment (the original updated them only on join). Counters and
  * timers are looked up once, not per message.
+ *
+ * <p>Every metric is kept twice over, in two views of the same events:
+ *
+ * <ul>
+ *   <li>MicroProfile Metrics ({@code /metrics?scope=application}), the server's own exporter.
+ *   <li>{@link #prometheus()}, served at {@code /prometheus} by {@link PrometheusServlet}: the same
+ *       counters and gauges (read from the MicroProfile ones when scraped, not counted twice), the
+ *       JVM's metrics, and latency histograms kept by the Prometheus client library. Payara's
+ *       exporter writes its timers' quantiles in nanoseconds under {@code _seconds} names and
+ *       computes their {@code _bucket} counts over a sample of recent observations, so they cannot
+ *       be {@code rate()}d; these histograms count every observation since start, in seconds.
+ * </ul>
  */
 @ApplicationScoped
 public class SignalingMetrics implements RoomEvents {
@@ -39,6 +58,7 @@ public class SignalingMetrics implements RoomEvents {
   @Inject MetricRegistry metrics;
   @Inject RoomRegistry rooms;
   @Inject SignalingConfig config;
+  @Inject RateLimits limits;
 
   private Counter forwarded;
   private Counter schemaRejections;
@@ -47,41 +67,52 @@ public class SignalingMetrics implements RoomEvents {
   private final Map<CloseCause, Counter> closes = new EnumMap<>(CloseCause.class);
   private final Map<RateLimits.Limit, Counter> rateLimitDrops =
       new EnumMap<>(RateLimits.Limit.class);
-  private Timer fanoutLatency;
-  private Timer joinLatency;
-  private Timer crossRelayLatency;
-  private volatile Timer redisLatency; // Redis may answer before the application has started
+  private Latency fanoutLatency;
+  private Latency joinLatency;
+  private Latency crossRelayLatency;
+  private volatile Latency redisLatency; // Redis may answer before the application has started
+
+  /**
+   * Upper bounds, in seconds, of the latency histograms at {@code /prometheus}: from 100 µs (a
+   * local hand-off) to 10 s (a join that waited out a Redis timeout).
+   */
+  static final double[] LATENCY_BUCKETS = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+  };
+
+  private final PrometheusRegistry prometheus = new PrometheusRegistry();
+
+  /** One latency in both views: a MicroProfile timer and a Prometheus histogram in seconds. */
+  private record Latency(Timer timer, Histogram histogram) {
+    void record(long nanos) {
+      timer.update(Duration.ofNanos(nanos));
+      histogram.observe(nanos / 1e9);
+    }
+  }
 
   /** Registers everything at start, so every series exists (at zero) before the first event. */
   void register(@Observes @Initialized(ApplicationScoped.class) Object applicationStarted) {
-    metrics.gauge(
-        Metadata.builder()
-            .withName(MetricNames.ACTIVE_CONNECTIONS)
-            .withDescription("WebSocket connections open on this instance")
-            .build(),
-        rooms,
-        RoomRegistry::connectionCount);
-    metrics.gauge(
-        Metadata.builder()
-            .withName(MetricNames.LOCAL_ROOMS)
-            .withDescription("Rooms with at least one member on this instance")
-            .build(),
-        rooms,
-        RoomRegistry::roomCount);
-    metrics.gauge(
-        Metadata.builder()
-            .withName(MetricNames.REDIS_UP)
-            .withDescription("1 while Redis answers; 0 when it does not, or is not configured")
-            .build(),
-        rooms,
-        r -> config.usesRedis() && r.store().isBackendUp() ? 1 : 0);
-    metrics.gauge(
-        Metadata.builder()
-            .withName(MetricNames.CIRCUIT_BREAKER_OPEN)
-            .withDescription("1 while the circuit breaker around Redis refuses calls")
-            .build(),
-        rooms,
-        r -> r.store().isCircuitOpen() ? 1 : 0);
+    gauge(
+        MetricNames.ACTIVE_CONNECTIONS,
+        "WebSocket connections open on this instance",
+        rooms::connectionCount);
+    gauge(
+        MetricNames.LOCAL_ROOMS,
+        "Rooms with at least one member on this instance",
+        rooms::roomCount);
+    gauge(
+        MetricNames.REDIS_UP,
+        "1 while Redis answers; 0 when it does not, or is not configured",
+        () -> config.usesRedis() && rooms.store().isBackendUp() ? 1 : 0);
+    gauge(
+        MetricNames.CIRCUIT_BREAKER_OPEN,
+        "1 while the circuit breaker around Redis refuses calls",
+        () -> rooms.store().isCircuitOpen() ? 1 : 0);
+    gauge(
+        MetricNames.RATE_LIMIT_FAIL_OPEN,
+        "1 while Redis is down, so the per-address and per-room message limits count on this"
+            + " instance only instead of cluster-wide; 0 otherwise, and always without Redis",
+        () -> limits.sharedFailingOpen() ? 1 : 0);
     forwarded = counter(MetricNames.MESSAGES_FORWARDED, "Frames handed to a recipient in a room");
     schemaRejections =
         counter(
@@ -115,16 +146,36 @@ public class SignalingMetrics implements RoomEvents {
               "Connections and messages refused by a rate limit",
               new Tag(MetricNames.LIMIT, limit.label())));
     }
+    exportCounter(
+        forwarded, MetricNames.MESSAGES_FORWARDED, "Frames handed to a recipient in a room");
+    exportCounter(
+        schemaRejections,
+        MetricNames.SCHEMA_REJECTIONS,
+        "Client messages refused as invalid JSON or against the v1 schema");
+    exportCounter(
+        backpressureCloses,
+        MetricNames.BACKPRESSURE_CLOSES,
+        "Connections closed because they fell too far behind (1013)");
+    exportCounters(
+        received, MetricNames.MESSAGES_RECEIVED, "Valid client messages by type", MetricNames.TYPE);
+    exportCounters(
+        closes, MetricNames.CLOSES, "Connections the server closed, by cause", MetricNames.CAUSE);
+    exportCounters(
+        rateLimitDrops,
+        MetricNames.RATE_LIMIT_DROPS,
+        "Connections and messages refused by a rate limit",
+        MetricNames.LIMIT);
+    JvmMetrics.builder().register(prometheus);
     fanoutLatency =
-        timer(MetricNames.FANOUT_LATENCY, "Time to hand one frame to every local recipient");
-    joinLatency = timer(MetricNames.JOIN_LATENCY, "Time from socket open to a confirmed seat");
+        latency(MetricNames.FANOUT_LATENCY, "Time to hand one frame to every local recipient");
+    joinLatency = latency(MetricNames.JOIN_LATENCY, "Time from socket open to a confirmed seat");
     crossRelayLatency =
-        timer(
+        latency(
             MetricNames.CROSS_RELAY_LATENCY,
             "Time from the sending instance publishing a frame to this instance handing it to its"
                 + " local recipients (wall clocks of the two instances)");
     redisLatency =
-        timer(
+        latency(
             MetricNames.REDIS_COMMAND_LATENCY,
             "Time of one Redis command: seat claims and releases, liveness probes, publishes");
   }
@@ -141,28 +192,36 @@ public class SignalingMetrics implements RoomEvents {
     rateLimitDrops.get(limit).inc();
   }
 
+  /**
+   * The registry behind {@code /prometheus}: the application's metrics and the JVM's, with
+   * Prometheus-correct histograms.
+   */
+  public PrometheusRegistry prometheus() {
+    return prometheus;
+  }
+
   @Override
   public void joined(long nanos) {
-    joinLatency.update(Duration.ofNanos(nanos));
+    joinLatency.record(nanos);
   }
 
   @Override
   public void relayed(int recipients, long nanos) {
     forwarded.inc(recipients);
-    fanoutLatency.update(Duration.ofNanos(nanos));
+    fanoutLatency.record(nanos);
   }
 
   @Override
   public void relayedAcross(int recipients, long micros) {
     // Clocks of two hosts can disagree by a little: a negative time counts as zero.
-    crossRelayLatency.update(Duration.ofNanos(Math.max(0, micros) * 1_000));
+    crossRelayLatency.record(Math.max(0, micros) * 1_000);
   }
 
   /** One Redis command took {@code nanos}. */
   public void redisCommand(long nanos) {
-    Timer timer = redisLatency;
-    if (timer != null) {
-      timer.update(Duration.ofNanos(nanos));
+    Latency latency = redisLatency;
+    if (latency != null) {
+      latency.record(nanos);
     }
   }
 
@@ -174,17 +233,60 @@ public class SignalingMetrics implements RoomEvents {
     }
   }
 
+  private void gauge(String name, String description, DoubleSupplier value) {
+    metrics.gauge(
+        Metadata.builder().withName(name).withDescription(description).build(), value::getAsDouble);
+    GaugeWithCallback.builder()
+        .name(name)
+        .help(description)
+        .callback(callback -> callback.call(value.getAsDouble()))
+        .register(prometheus);
+  }
+
+  private void exportCounter(Counter counter, String name, String description) {
+    CounterWithCallback.builder()
+        .name(name)
+        .help(description)
+        .callback(callback -> callback.call(counter.getCount()))
+        .register(prometheus);
+  }
+
+  private <K extends Enum<K>> void exportCounters(
+      Map<K, Counter> counters, String name, String description, String label) {
+    CounterWithCallback.builder()
+        .name(name)
+        .help(description)
+        .labelNames(label)
+        .callback(
+            callback ->
+                counters.forEach(
+                    (key, counter) ->
+                        callback.call(counter.getCount(), key.name().toLowerCase(Locale.ROOT))))
+        .register(prometheus);
+  }
+
   private Counter counter(String name, String description, Tag... tags) {
     return metrics.counter(
         Metadata.builder().withName(name).withDescription(description).build(), tags);
   }
 
-  private Timer timer(String name, String description) {
-    return metrics.timer(
-        Metadata.builder()
-            .withName(name)
-            .withDescription(description)
-            .withUnit(MetricUnits.SECONDS)
-            .build());
+  private Latency latency(String name, String description) {
+    Timer timer =
+        metrics.timer(
+            Metadata.builder()
+                .withName(name)
+                .withDescription(description)
+                .withUnit(MetricUnits.SECONDS)
+                .build());
+    Histogram histogram =
+        Histogram.builder()
+            .name(name + "_seconds")
+            .help(description)
+            .unit(Unit.SECONDS)
+            .classicOnly()
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .withoutExemplars()
+            .register(prometheus);
+    return new Latency(timer, histogram);
   }
 }

@@ -2,6 +2,7 @@ package dev.switchboard.relay;
 
 import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.launcher.Launcher;
+import dev.switchboard.metrics.PrometheusServlet;
 import dev.switchboard.metrics.SignalingMetrics;
 import dev.switchboard.room.InvalidRoomIdException;
 import dev.switchboard.room.RoomId;
@@ -33,7 +34,8 @@ import java.util.Set;
 public class HandshakeFilter extends HttpFilter {
 
   private static final long serialVersionUID = 1L;
-  private static final Set<String> HEALTH_PATHS = Set.of("/healthz", "/readyz");
+  private static final Set<String> HEALTH_PATHS =
+      Set.of("/healthz", "/readyz", PrometheusServlet.PATH);
   private static final int NO_PORT = -1;
   private static final int SC_TOO_MANY_REQUESTS = 429;
 

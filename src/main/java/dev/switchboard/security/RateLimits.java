@@ -25,9 +25,10 @@ import java.util.function.Function;
  * limits were fixed windows that let twice the rate through across a window edge): new connections
  * per client address, messages per connection, messages per client address and messages per room.
  *
- * <p>Counted on this instance. Buckets of addresses and rooms that have been quiet for a whole
- * window are full again, and {@link #sweep()} drops them, so the maps stay as small as the set of
- * recently active clients and rooms.
+ * <p>Counted on this instance, and with Redis the per-address and per-room limits also across
+ * instances ({@link SharedLimits}). A limit of 0 is off. Buckets of addresses and rooms that have
+ * been quiet for a whole window are full again, and {@link #sweep()} drops them, so the maps stay
+ * as small as the set of recently active clients and rooms.
  */
 @ApplicationScoped
 public class RateLimits {
@@ -57,19 +58,21 @@ public class RateLimits {
   private final ConcurrentMap<String, Bucket> connectionsByAddress = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Bucket> messagesByAddress = new ConcurrentHashMap<>();
   private final ConcurrentMap<RoomId, Bucket> messagesByRoom = new ConcurrentHashMap<>();
+  private SharedLimits shared;
 
   @Inject @Background ScheduledExecutorService scheduler;
 
   protected RateLimits() {} // for CDI's proxy
 
   @Inject
-  public RateLimits(SignalingConfig config) {
-    this(config, TimeMeter.SYSTEM_NANOTIME);
+  public RateLimits(SignalingConfig config, SharedLimits shared) {
+    this(config, shared, TimeMeter.SYSTEM_NANOTIME);
   }
 
   /** With a clock of the test's own. */
-  RateLimits(SignalingConfig config, TimeMeter clock) {
+  RateLimits(SignalingConfig config, SharedLimits shared, TimeMeter clock) {
     this.clock = clock;
+    this.shared = shared;
     connectionsPerWindow = config.rateLimitConnPer10s();
     messagesPerConnection = config.rateLimitMessagesPer10s();
     messagesPerAddress = config.rateLimitIpMsgsPer10s();
@@ -93,9 +96,14 @@ public class RateLimits {
     return take(connectionsByAddress, address, connectionsPerWindow, Limit.CONNECTIONS);
   }
 
-  /** The message bucket of one new connection. */
+  /** The message bucket of one new connection; null when that limit is off. */
   public Bucket connectionBucket() {
-    return bucket(messagesPerConnection);
+    return messagesPerConnection == 0 ? null : bucket(messagesPerConnection);
+  }
+
+  /** True while limits counted in Redis cannot reach it and fall back to this instance's counts. */
+  public boolean sharedFailingOpen() {
+    return shared.failingOpen();
   }
 
   /**
@@ -104,17 +112,26 @@ public class RateLimits {
    * the earlier ones, as it would have in the original.
    */
   public Refusal admitMessage(Bucket own, String address, RoomId room) {
-    Refusal refused = take(own, Limit.MESSAGES);
+    Refusal refused = own == null ? null : take(own, Limit.MESSAGES);
     if (refused == null && address != null) {
       refused = take(messagesByAddress, address, messagesPerAddress, Limit.IP_MESSAGES);
+      if (refused == null && messagesPerAddress > 0) {
+        refused = shared.admit(Limit.IP_MESSAGES, "ip:" + address, messagesPerAddress);
+      }
     }
     if (refused == null) {
       refused = take(messagesByRoom, room, messagesPerRoom, Limit.ROOM_MESSAGES);
+      if (refused == null && messagesPerRoom > 0) {
+        refused = shared.admit(Limit.ROOM_MESSAGES, "room:" + room.value(), messagesPerRoom);
+      }
     }
     return refused;
   }
 
   private <K> Refusal take(ConcurrentMap<K, Bucket> buckets, K key, int perWindow, Limit limit) {
+    if (perWindow == 0) {
+      return null; // this limit is off
+    }
     return take(buckets.computeIfAbsent(key, newBucket(perWindow)), limit);
   }
 
@@ -140,6 +157,7 @@ public class RateLimits {
     connectionsByAddress.values().removeIf(b -> b.getAvailableTokens() >= connectionsPerWindow);
     messagesByAddress.values().removeIf(b -> b.getAvailableTokens() >= messagesPerAddress);
     messagesByRoom.values().removeIf(b -> b.getAvailableTokens() >= messagesPerRoom);
+    shared.sweep();
   }
 
   int trackedKeys() {

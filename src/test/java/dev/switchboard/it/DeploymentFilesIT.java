@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.switchboard.metrics.MetricNames;
+import dev.switchboard.metrics.PrometheusServlet;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -538,6 +539,11 @@ class DeploymentFilesIT {
     assertThat(containerPort(container, readiness.getHttpGet().getPort()))
         .as("readiness port")
         .isEqualTo(healthPort);
+    assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
+        .as("scrape annotations: /prometheus, which the health port serves")
+        .containsEntry("prometheus.io/scrape", "true")
+        .containsEntry("prometheus.io/path", PrometheusServlet.PATH)
+        .containsEntry("prometheus.io/port", String.valueOf(healthPort));
     if (container.getStartupProbe() != null) {
       assertThat(container.getStartupProbe().getHttpGet().getPath()).isIn("/healthz", "/readyz");
       assertThat(containerPort(container, container.getStartupProbe().getHttpGet().getPort()))
@@ -837,14 +843,21 @@ class DeploymentFilesIT {
 
   /** Gauges announced for Redis scale-out; the dashboard shows them before the server has them. */
   private static final Set<String> ANNOUNCED_GAUGES =
-      Set.of("signaling_redis_up", "signaling_circuit_breaker_open");
+      Set.of(
+          MetricNames.REDIS_UP, MetricNames.CIRCUIT_BREAKER_OPEN, MetricNames.RATE_LIMIT_FAIL_OPEN);
 
   /** The series names Payara exports for MetricNames (timers become summaries in seconds). */
   private static Set<String> exportedSeries() {
     Set<String> series = new TreeSet<>(ANNOUNCED_GAUGES);
-    for (String timer : List.of(MetricNames.FANOUT_LATENCY, MetricNames.JOIN_LATENCY)) {
-      for (String suffix : List.of("", "_count", "_sum", "_max", "_mean")) {
-        series.add(timer + "_seconds" + suffix);
+    // The histograms at /prometheus: cumulative buckets, count and sum, no quantiles.
+    for (String histogram :
+        List.of(
+            MetricNames.FANOUT_LATENCY,
+            MetricNames.JOIN_LATENCY,
+            MetricNames.CROSS_RELAY_LATENCY,
+            MetricNames.REDIS_COMMAND_LATENCY)) {
+      for (String suffix : List.of("_bucket", "_count", "_sum")) {
+        series.add(histogram + "_seconds" + suffix);
       }
     }
     series.addAll(
@@ -855,7 +868,8 @@ class DeploymentFilesIT {
             MetricNames.SCHEMA_REJECTIONS,
             MetricNames.BACKPRESSURE_CLOSES,
             MetricNames.MESSAGES_RECEIVED,
-            MetricNames.CLOSES));
+            MetricNames.CLOSES,
+            MetricNames.RATE_LIMIT_DROPS));
     return series;
   }
 
@@ -947,7 +961,7 @@ class DeploymentFilesIT {
 
     Set<String> shown =
         used.stream()
-            .map(s -> s.replaceAll("_seconds(_count|_sum|_max|_mean)?$", ""))
+            .map(s -> s.replaceAll("_seconds(_bucket|_count|_sum)$", ""))
             .collect(Collectors.toSet());
     assertThat(shown)
         .as("every exported metric has a panel")
@@ -960,8 +974,11 @@ class DeploymentFilesIT {
             MetricNames.BACKPRESSURE_CLOSES,
             MetricNames.MESSAGES_RECEIVED,
             MetricNames.CLOSES,
+            MetricNames.RATE_LIMIT_DROPS,
             MetricNames.FANOUT_LATENCY,
-            MetricNames.JOIN_LATENCY);
+            MetricNames.JOIN_LATENCY,
+            MetricNames.CROSS_RELAY_LATENCY,
+            MetricNames.REDIS_COMMAND_LATENCY);
   }
 
   private static void collectPanels(JsonNode panels, List<JsonNode> into) {

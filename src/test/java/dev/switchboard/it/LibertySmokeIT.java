@@ -158,6 +158,24 @@ class LibertySmokeIT {
               "# TYPE signaling_cross_relay_latency_seconds histogram",
               "# TYPE signaling_redis_cmd_latency_seconds histogram")
           .doesNotContain("mp_scope=\"base\"", "mp_scope=\"vendor\"", room);
+      // The Prometheus scrape path is the WAR's own, so it answers on Liberty as on Payara.
+      String prometheus = ServerProcess.get(server.http("/prometheus")).body();
+      assertThat(prometheus)
+          .contains(
+              "# TYPE signaling_active_connections gauge",
+              "# TYPE signaling_messages_received_total counter",
+              "signaling_fanout_latency_seconds_bucket{le=\"0.001\"}",
+              "signaling_join_latency_seconds_count",
+              "jvm_memory_used_bytes{area=\"heap\"}")
+          .doesNotContain("mp_scope", room);
+      assertThat(
+              prometheus
+                  .lines()
+                  .filter(line -> line.startsWith("signaling_join_latency_seconds_count "))
+                  .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+                  .sum())
+          .as("this pair's joins are in the histogram")
+          .isGreaterThanOrEqualTo(2);
       // Exactly this pair once the other test's clients (if it ran first) have left.
       await("live gauges")
           .atMost(Duration.ofSeconds(10))

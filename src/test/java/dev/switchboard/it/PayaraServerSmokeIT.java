@@ -248,6 +248,16 @@ class PayaraServerSmokeIT {
           .isEqualTo(offers + 1);
       assertThat(value(during, "signaling_active_connections", "")).isGreaterThanOrEqualTo(2);
       assertThat(get("/metrics").statusCode()).isEqualTo(200);
+      String prometheus = get("/prometheus").body();
+      assertThat(prometheus)
+          .contains(
+              "# TYPE signaling_fanout_latency_seconds histogram",
+              "signaling_fanout_latency_seconds_bucket{le=\"0.001\"}",
+              "jvm_memory_used_bytes{area=\"heap\"}")
+          .doesNotContain("mp_scope", room);
+      assertThat(value(prometheus, "signaling_messages_received_total", "type=\"offer\""))
+          .as("the scrape path counts the same events")
+          .isEqualTo(offers + 1);
     } finally {
       a.closeBlocking();
       b.closeBlocking();

@@ -81,9 +81,9 @@ public final class ServerProcess {
     builder.environment().put("PORT", String.valueOf(port));
     builder.environment().put("HEALTH_PORT", String.valueOf(healthPort));
     // Tests open thousands of connections and send thousands of messages from 127.0.0.1: the
-    // rate limits are lifted unless a test sets them (RateLimitIT checks them).
+    // rate limits are off (0) unless a test sets them (RateLimitIT checks them).
     for (String limit : RATE_LIMITS) {
-      builder.environment().put(limit, "100000000");
+      builder.environment().put(limit, "0");
     }
     builder.environment().putAll(env);
     long started = System.nanoTime();
@@ -210,9 +210,9 @@ public final class ServerProcess {
     return Duration.ofNanos(System.nanoTime() - start);
   }
 
-  /** The sum of a metric's series at {@code /metrics?scope=application}. */
+  /** The sum of a metric's series at {@code /prometheus}, the documented scrape path. */
   public double metric(String series) {
-    String body = get(http("/metrics?scope=application")).body();
+    String body = get(http("/prometheus")).body();
     return body.lines()
         .filter(line -> line.startsWith(series + " ") || line.startsWith(series + "{"))
         .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
@@ -221,7 +221,7 @@ public final class ServerProcess {
 
   /** The sum of a metric's series that carry {@code label} (e.g. {@code limit="messages"}). */
   public double metric(String name, String label) {
-    String body = get(http("/metrics?scope=application")).body();
+    String body = get(http("/prometheus")).body();
     return body.lines()
         .filter(line -> line.startsWith(name + "{") && line.contains(label))
         .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))

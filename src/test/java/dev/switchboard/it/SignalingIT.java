@@ -192,13 +192,16 @@ class SignalingIT {
   }
 
   @Test
-  void servesHealthAndReadinessOnTheMainPortAndTheHealthPort() {
+  void servesHealthReadinessAndMetricsOnTheMainPortAndTheHealthPort() {
     assertThat(ServerProcess.get(server.http("/healthz")).body()).isEqualTo("ok");
     assertThat(ServerProcess.get(server.http("/readyz")).body()).isEqualTo("ready");
     URI health = URI.create("http://127.0.0.1:" + server.healthPort());
     assertThat(ServerProcess.get(health.resolve("/healthz")).body()).isEqualTo("ok");
     assertThat(ServerProcess.get(health.resolve("/readyz")).statusCode()).isEqualTo(200);
     assertThat(ServerProcess.get(health.resolve("/")).statusCode()).isEqualTo(404);
+    assertThat(ServerProcess.get(health.resolve("/prometheus")).body())
+        .as("the scrape path is served on the health port too")
+        .contains("# TYPE signaling_active_connections gauge");
     assertThat(ServerProcess.get(server.http("/health/live")).statusCode()).isEqualTo(200);
     assertThat(ServerProcess.get(server.http("/health/ready")).body())
         .contains("\"status\":\"UP\"", "switchboard-rooms");

@@ -7,6 +7,8 @@ import dev.switchboard.room.RoomId;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.TimeMeter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -32,7 +34,7 @@ class RateLimitsTest {
       };
 
   private RateLimits limits(Map<String, String> env) {
-    return new RateLimits(SignalingConfig.from(env::get), clock);
+    return new RateLimits(SignalingConfig.from(env::get), SharedLimits.NONE, clock);
   }
 
   @Test
@@ -46,6 +48,62 @@ class RateLimitsTest {
     // Refilling continuously, one connection comes back after a third of the window.
     assertThat(refused.retryAfterMs()).isEqualTo(3_334L);
     assertThat(limits.admitConnection("192.0.2.2")).as("another address").isNull();
+  }
+
+  @Test
+  void aLimitOfZeroIsOff() {
+    RateLimits limits =
+        limits(
+            Map.of(
+                "RATE_LIMIT_CONN_PER_10S", "0",
+                "RATE_LIMIT_MESSAGES_PER_10S", "0",
+                "RATE_LIMIT_IP_MSGS_PER_10S", "0",
+                "RATE_LIMIT_ROOM_MSGS_PER_10S", "0"));
+    Bucket own = limits.connectionBucket();
+    for (int i = 0; i < 10_000; i++) {
+      assertThat(limits.admitConnection("192.0.2.1")).isNull();
+      assertThat(limits.admitMessage(own, "192.0.2.1", ROOM)).isNull();
+    }
+    assertThat(limits.trackedKeys()).as("nothing counted").isZero();
+  }
+
+  @Test
+  void theSharedCountIsAskedOnlyAfterThisInstancesBucketAdmits() {
+    List<String> asked = new ArrayList<>();
+    SharedLimits roomFull =
+        new SharedLimits() {
+          @Override
+          public RateLimits.Refusal admit(RateLimits.Limit limit, String key, int perWindow) {
+            asked.add(key + "/" + perWindow);
+            return limit == RateLimits.Limit.ROOM_MESSAGES
+                ? new RateLimits.Refusal(limit, 7)
+                : null;
+          }
+
+          @Override
+          public boolean failingOpen() {
+            return false;
+          }
+
+          @Override
+          public void sweep() {}
+        };
+    RateLimits limits =
+        new RateLimits(
+            SignalingConfig.from(
+                Map.of("RATE_LIMIT_IP_MSGS_PER_10S", "1", "RATE_LIMIT_ROOM_MSGS_PER_10S", "50")
+                    ::get),
+            roomFull,
+            clock);
+    Bucket own = limits.connectionBucket();
+    assertThat(limits.admitMessage(own, "192.0.2.1", ROOM))
+        .isEqualTo(new RateLimits.Refusal(RateLimits.Limit.ROOM_MESSAGES, 7));
+    assertThat(asked).containsExactly("ip:192.0.2.1/1", "room:r1/50");
+    asked.clear();
+    assertThat(limits.admitMessage(own, "192.0.2.1", ROOM).limit())
+        .as("refused by this instance's own address bucket: the shared count is not asked")
+        .isEqualTo(RateLimits.Limit.IP_MESSAGES);
+    assertThat(asked).isEmpty();
   }
 
   @Test
