@@ -32,6 +32,8 @@ public record SignalingConfig(
     int messageMaxBytes,
     long backpressureCloseThresholdBytes,
     long heartbeatIntervalMs,
+    int httpIdleTimeoutSeconds,
+    int httpWorkerThreads,
     int rateLimitConnPer10s,
     int rateLimitMessagesPer10s,
     int rateLimitIpMsgsPer10s,
@@ -113,6 +115,8 @@ public record SignalingConfig(
         r.integer("MESSAGE_MAX_BYTES", 262_144, 64, MAX_MESSAGE_BYTES),
         r.longValue("BACKPRESSURE_CLOSE_THRESHOLD_BYTES", 5_242_880L, 1, Long.MAX_VALUE),
         r.longValue("HEARTBEAT_INTERVAL_MS", 30_000L, 100, 86_400_000L),
+        r.integer("HTTP_IDLE_TIMEOUT_SECONDS", 5, 1, 3_600),
+        r.integer("HTTP_WORKER_THREADS", 8, 2, 1_000),
         r.integer("RATE_LIMIT_CONN_PER_10S", 20, 0, Integer.MAX_VALUE),
         r.integer("RATE_LIMIT_MESSAGES_PER_10S", 200, 0, Integer.MAX_VALUE),
         r.integer("RATE_LIMIT_IP_MSGS_PER_10S", 400, 0, Integer.MAX_VALUE),
@@ -191,6 +195,8 @@ public record SignalingConfig(
     m.put("MESSAGE_MAX_BYTES", String.valueOf(messageMaxBytes));
     m.put("BACKPRESSURE_CLOSE_THRESHOLD_BYTES", String.valueOf(backpressureCloseThresholdBytes));
     m.put("HEARTBEAT_INTERVAL_MS", String.valueOf(heartbeatIntervalMs));
+    m.put("HTTP_IDLE_TIMEOUT_SECONDS", String.valueOf(httpIdleTimeoutSeconds));
+    m.put("HTTP_WORKER_THREADS", String.valueOf(httpWorkerThreads));
     m.put("RATE_LIMIT_CONN_PER_10S", String.valueOf(rateLimitConnPer10s));
     m.put("RATE_LIMIT_MESSAGES_PER_10S", String.valueOf(rateLimitMessagesPer10s));
     m.put("RATE_LIMIT_IP_MSGS_PER_10S", String.valueOf(rateLimitIpMsgsPer10s));

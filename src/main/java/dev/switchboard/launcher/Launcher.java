@@ -20,6 +20,12 @@ public final class Launcher {
 
   static final String HEALTH_PORT_PROPERTY = "switchboard.health.port";
 
+  /** {@code HTTP_IDLE_TIMEOUT_SECONDS}, for the listeners' keep-alive timeout in the boot file. */
+  static final String IDLE_TIMEOUT_PROPERTY = "switchboard.http.idle.timeout";
+
+  /** {@code HTTP_WORKER_THREADS}, for the HTTP thread pool's size in the boot file. */
+  static final String WORKERS_PROPERTY = "switchboard.http.workers";
+
   /**
    * {@code true} when the launcher opens the health-only listener on {@code HEALTH_PORT}. Unset
    * wherever the launcher did not start the server (the WAR on a full server), where there is no
@@ -50,6 +56,8 @@ public final class Launcher {
     System.setProperty(InstanceLogFormatter.PRETTY_PROPERTY, String.valueOf(config.prettyLogs()));
     System.setProperty(HEALTH_PORT_PROPERTY, String.valueOf(config.healthPort()));
     System.setProperty(HEALTH_ENABLED_PROPERTY, String.valueOf(config.separateHealthPort()));
+    System.setProperty(IDLE_TIMEOUT_PROPERTY, String.valueOf(config.httpIdleTimeoutSeconds()));
+    System.setProperty(WORKERS_PROPERTY, String.valueOf(config.httpWorkerThreads()));
     drainBeforeShutdownOnSigterm();
     try {
       Class.forName(PAYARA_MAIN)

@@ -4,6 +4,7 @@ import static dev.switchboard.security.TokenVerifier.Verdict.ALLOWED;
 import static dev.switchboard.security.TokenVerifier.Verdict.FORBIDDEN;
 import static dev.switchboard.security.TokenVerifier.Verdict.UNAUTHORIZED;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.switchboard.config.SignalingConfig;
@@ -11,6 +12,7 @@ import dev.switchboard.room.RoomId;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,7 +164,7 @@ class TokenVerifierTest {
   }
 
   @Test
-  void fetchesKeysFromJwksOnceAndCachesThem() throws Exception {
+  void fetchesKeysFromJwksCachesThemAndRefreshesOnAnUnknownKid() throws Exception {
     KeyPair first = Tokens.rsa();
     AtomicReference<String> keySet = new AtomicReference<>(jwks(first, "k1"));
     AtomicInteger fetches = new AtomicInteger();
@@ -192,6 +194,33 @@ class TokenVerifierTest {
       int afterFirst = fetches.get();
       assertThat(afterFirst).as("keys cached").isEqualTo(1);
 
+      // The issuer rotates to a new key: a token with its unknown kid makes the set refetched.
+      KeyPair second = Tokens.rsa();
+      keySet.set(jwks(second, "k2"));
+      String bySecond =
+          Tokens.sign(
+              Tokens.claims(List.of("room-1"), c -> {}),
+              second.getPrivate(),
+              AlgorithmIdentifiers.RSA_USING_SHA256,
+              "k2");
+      // jose4j refetches on an unknown kid, but at most once per 300 ms (its refresh reprieve, a
+      // guard against floods of made-up kids): a token right after the first fetch may be refused
+      // once, and is accepted as soon as that interval has passed.
+      await("refreshed on an unknown kid")
+          .atMost(Duration.ofSeconds(5))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> jwks.check(bySecond, ROOM) == ALLOWED);
+      int afterRotation = fetches.get();
+      assertThat(afterRotation).isGreaterThanOrEqualTo(2);
+      assertThat(jwks.check(bySecond, ROOM)).isEqualTo(ALLOWED);
+      assertThat(fetches.get()).as("the new set is cached in turn").isEqualTo(afterRotation);
+      String forged =
+          Tokens.sign(
+              Tokens.claims(List.of("room-1"), c -> {}),
+              Tokens.rsa().getPrivate(),
+              AlgorithmIdentifiers.RSA_USING_SHA256,
+              "k2");
+      assertThat(jwks.check(forged, ROOM)).as("a known kid, another key").isEqualTo(UNAUTHORIZED);
     } finally {
       server.stop(0);
     }
