@@ -68,8 +68,8 @@ public final class TokenVerifier {
       info.setPublicKeyLocation(config.jwksUrl().orElseThrow().toString());
       int minutes = (int) Math.max(1, config.jwksCacheTtlSeconds() / SECONDS_PER_MINUTE);
       info.setJwksRefreshInterval(minutes);
-      // An unknown kid fetches the key set again at once (smallrye-jwt does this for https
-      // URLs; a plain http key set is read once).
+      // An unknown kid fetches the key set again at once (jose4j, under smallrye-jwt, allows that
+      // at most every 300 ms; TokenVerifierTest rotates a key over http).
       info.setForcedJwksRefreshInterval(0);
     }
     config.jwtIssuer().ifPresent(info::setIssuedBy);
