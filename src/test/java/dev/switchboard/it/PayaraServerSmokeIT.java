@@ -107,8 +107,16 @@ class PayaraServerSmokeIT {
       if (run == 1) {
         long configured = System.nanoTime();
         configure();
+        // The listener applies the new address by restarting itself in the background; a deploy
+        // that raced that restart once left it unbound ("GrizzlyProxy is NULL" in the server log,
+        // connection refused for two minutes). A domain restart applies it deterministically.
+        domain.stop();
+        long restarted = System.nanoTime();
+        domain.start(Map.of("NODE_ENV", NODE_ENV));
+        startMillis = millisSince(restarted); // start-to-ready counts the configured domain's start
         System.out.printf(
-            "[it] payara server: domain configured in %d ms%n", millisSince(configured));
+            "[it] payara server: domain configured and restarted in %d ms%n",
+            millisSince(configured));
       }
       long deploying = System.nanoTime();
       domain.remote(
