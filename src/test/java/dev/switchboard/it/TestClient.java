@@ -135,6 +135,8 @@ public class TestClient extends WebSocketClient {
       return socket;
     }
 
+    // Java-WebSocket calls only createSocket() and connects the socket itself; the connecting
+    // variants below are never reached, and would bypass the bound local address if they were.
     @Override
     public java.net.Socket createSocket(String host, int port) {
       throw new UnsupportedOperationException();
