@@ -45,8 +45,9 @@ final class RedisKeys {
   }
 
   /**
-   * Redisson's rate limiter for one shared message limit ({@code ip:ADDRESS} or {@code room:ID}).
-   * Its own keys add suffixes to this name and keep its hash tag, so they share one slot.
+   * Redisson's rate limiter for one shared message limit ({@code ip_messages:ADDRESS} or {@code
+   * room_messages:ID}). Its own keys add suffixes to this name and keep its hash tag, so they share
+   * one slot.
    */
   static String rateLimit(String key) {
     return "switchboard:ratelimit:{" + key + "}";

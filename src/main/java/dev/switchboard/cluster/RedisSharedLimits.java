@@ -47,7 +47,14 @@ final class RedisSharedLimits implements SharedLimits {
 
   private final RedissonClient redis;
   private final BooleanSupplier redisUp;
-  private final ConcurrentMap<String, Key> keys = new ConcurrentHashMap<>();
+  private final ConcurrentMap<KeyId, Key> keys = new ConcurrentHashMap<>();
+
+  /** Which limit, for which address or room. */
+  private record KeyId(RateLimits.Limit limit, String key) {
+    String redisName() {
+      return RedisKeys.rateLimit(limit.label() + ":" + key);
+    }
+  }
 
   RedisSharedLimits(RedissonClient redis, BooleanSupplier redisUp) {
     this.redis = redis;
@@ -75,7 +82,8 @@ final class RedisSharedLimits implements SharedLimits {
       return null; // fail open: this instance's own bucket has already admitted the message
     }
     Key k =
-        keys.computeIfAbsent(key, name -> new Key(redis.getRateLimiter(RedisKeys.rateLimit(name))));
+        keys.computeIfAbsent(
+            new KeyId(limit, key), id -> new Key(redis.getRateLimiter(id.redisName())));
     long now = System.nanoTime();
     k.lastUsedNanos = now;
     if (!k.cautious) {

@@ -116,13 +116,13 @@ public class RateLimits {
     if (refused == null && address != null) {
       refused = take(messagesByAddress, address, messagesPerAddress, Limit.IP_MESSAGES);
       if (refused == null && messagesPerAddress > 0) {
-        refused = shared.admit(Limit.IP_MESSAGES, "ip:" + address, messagesPerAddress);
+        refused = shared.admit(Limit.IP_MESSAGES, address, messagesPerAddress);
       }
     }
     if (refused == null) {
       refused = take(messagesByRoom, room, messagesPerRoom, Limit.ROOM_MESSAGES);
       if (refused == null && messagesPerRoom > 0) {
-        refused = shared.admit(Limit.ROOM_MESSAGES, "room:" + room.value(), messagesPerRoom);
+        refused = shared.admit(Limit.ROOM_MESSAGES, room.value(), messagesPerRoom);
       }
     }
     return refused;

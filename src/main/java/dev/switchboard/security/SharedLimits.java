@@ -25,8 +25,9 @@ public interface SharedLimits {
       };
 
   /**
-   * One message counted against {@code key}'s shared window of {@code perWindow} messages per ten
-   * seconds: null if admitted, or a refusal labelled {@code limit}.
+   * One message counted against the shared window of {@code limit} for {@code key} (a client
+   * address or a room id), {@code perWindow} messages per ten seconds: null if admitted, or a
+   * refusal labelled {@code limit}.
    */
   RateLimits.Refusal admit(RateLimits.Limit limit, String key, int perWindow);
 

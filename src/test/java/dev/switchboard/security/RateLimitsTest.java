@@ -74,7 +74,7 @@ class RateLimitsTest {
         new SharedLimits() {
           @Override
           public RateLimits.Refusal admit(RateLimits.Limit limit, String key, int perWindow) {
-            asked.add(key + "/" + perWindow);
+            asked.add(limit.label() + ":" + key + "/" + perWindow);
             return limit == RateLimits.Limit.ROOM_MESSAGES
                 ? new RateLimits.Refusal(limit, 7)
                 : null;
@@ -98,7 +98,7 @@ class RateLimitsTest {
     Bucket own = limits.connectionBucket();
     assertThat(limits.admitMessage(own, "192.0.2.1", ROOM))
         .isEqualTo(new RateLimits.Refusal(RateLimits.Limit.ROOM_MESSAGES, 7));
-    assertThat(asked).containsExactly("ip:192.0.2.1/1", "room:r1/50");
+    assertThat(asked).containsExactly("ip_messages:192.0.2.1/1", "room_messages:r1/50");
     asked.clear();
     assertThat(limits.admitMessage(own, "192.0.2.1", ROOM).limit())
         .as("refused by this instance's own address bucket: the shared count is not asked")
