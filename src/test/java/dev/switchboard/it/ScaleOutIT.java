@@ -96,8 +96,10 @@ class ScaleOutIT {
     assertThat(c.metric("signaling_cross_relay_latency_seconds_bucket"))
         .as("every observation lands in a bucket")
         .isPositive();
-    // Five publishes at least, plus the liveness probes that run all along.
-    assertThat(a.metric("signaling_redis_cmd_latency_seconds_count")).isGreaterThan(redisOnA + 5);
+    // The five publishes at least. Liveness probes (every 250 ms) add more, but whether one falls
+    // inside this half-second depends on scheduling: a CI run saw exactly five.
+    assertThat(a.metric("signaling_redis_cmd_latency_seconds_count"))
+        .isGreaterThanOrEqualTo(redisOnA + 5);
   }
 
   @Test
