@@ -20,6 +20,7 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.DoubleSupplier;
+import java.util.function.Function;
 import org.eclipse.microprofile.metrics.Counter;
 import org.eclipse.microprofile.metrics.Metadata;
 import org.eclipse.microprofile.metrics.MetricRegistry;
@@ -122,49 +123,27 @@ public class SignalingMetrics implements RoomEvents {
         counter(
             MetricNames.BACKPRESSURE_CLOSES,
             "Connections closed because they fell too far behind (1013)");
-    for (MessageType type : MessageType.values()) {
-      received.put(
-          type,
-          counter(
-              MetricNames.MESSAGES_RECEIVED,
-              "Valid client messages by type",
-              new Tag(MetricNames.TYPE, type.name().toLowerCase(Locale.ROOT))));
-    }
-    for (CloseCause cause : CloseCause.values()) {
-      closes.put(
-          cause,
-          counter(
-              MetricNames.CLOSES,
-              "Connections the server closed, by cause",
-              new Tag(MetricNames.CAUSE, cause.name().toLowerCase(Locale.ROOT))));
-    }
-    for (RateLimits.Limit limit : RateLimits.Limit.values()) {
-      rateLimitDrops.put(
-          limit,
-          counter(
-              MetricNames.RATE_LIMIT_DROPS,
-              "Connections and messages refused by a rate limit",
-              new Tag(MetricNames.LIMIT, limit.label())));
-    }
-    exportCounter(
-        forwarded, MetricNames.MESSAGES_FORWARDED, "Frames handed to a recipient in a room");
-    exportCounter(
-        schemaRejections,
-        MetricNames.SCHEMA_REJECTIONS,
-        "Client messages refused as invalid JSON or against the v1 schema");
-    exportCounter(
-        backpressureCloses,
-        MetricNames.BACKPRESSURE_CLOSES,
-        "Connections closed because they fell too far behind (1013)");
-    exportCounters(
-        received, MetricNames.MESSAGES_RECEIVED, "Valid client messages by type", MetricNames.TYPE);
-    exportCounters(
-        closes, MetricNames.CLOSES, "Connections the server closed, by cause", MetricNames.CAUSE);
-    exportCounters(
+    counters(
+        received,
+        MessageType.values(),
+        MetricNames.MESSAGES_RECEIVED,
+        "Valid client messages by type",
+        MetricNames.TYPE,
+        type -> type.name().toLowerCase(Locale.ROOT));
+    counters(
+        closes,
+        CloseCause.values(),
+        MetricNames.CLOSES,
+        "Connections the server closed, by cause",
+        MetricNames.CAUSE,
+        cause -> cause.name().toLowerCase(Locale.ROOT));
+    counters(
         rateLimitDrops,
+        RateLimits.Limit.values(),
         MetricNames.RATE_LIMIT_DROPS,
         "Connections and messages refused by a rate limit",
-        MetricNames.LIMIT);
+        MetricNames.LIMIT,
+        RateLimits.Limit::label);
     JvmMetrics.builder().register(prometheus);
     fanoutLatency =
         latency(MetricNames.FANOUT_LATENCY, "Time to hand one frame to every local recipient");
@@ -243,31 +222,39 @@ public class SignalingMetrics implements RoomEvents {
         .register(prometheus);
   }
 
-  private void exportCounter(Counter counter, String name, String description) {
+  /** A counter in both views: MicroProfile counts, and {@code /prometheus} reads its count. */
+  private Counter counter(String name, String description) {
+    Counter counter =
+        metrics.counter(Metadata.builder().withName(name).withDescription(description).build());
     CounterWithCallback.builder()
         .name(name)
         .help(description)
         .callback(callback -> callback.call(counter.getCount()))
         .register(prometheus);
+    return counter;
   }
 
-  private <K extends Enum<K>> void exportCounters(
-      Map<K, Counter> counters, String name, String description, String label) {
+  /** One counter per key, labelled {@code label}, in both views; put into {@code into}. */
+  private <K extends Enum<K>> void counters(
+      Map<K, Counter> into,
+      K[] keys,
+      String name,
+      String description,
+      String label,
+      Function<K, String> labelValue) {
+    Metadata metadata = Metadata.builder().withName(name).withDescription(description).build();
+    for (K key : keys) {
+      into.put(key, metrics.counter(metadata, new Tag(label, labelValue.apply(key))));
+    }
     CounterWithCallback.builder()
         .name(name)
         .help(description)
         .labelNames(label)
         .callback(
             callback ->
-                counters.forEach(
-                    (key, counter) ->
-                        callback.call(counter.getCount(), key.name().toLowerCase(Locale.ROOT))))
+                into.forEach(
+                    (key, counter) -> callback.call(counter.getCount(), labelValue.apply(key))))
         .register(prometheus);
-  }
-
-  private Counter counter(String name, String description, Tag... tags) {
-    return metrics.counter(
-        Metadata.builder().withName(name).withDescription(description).build(), tags);
   }
 
   private Latency latency(String name, String description) {
