@@ -34,6 +34,7 @@ public record SignalingConfig(
     long heartbeatIntervalMs,
     int httpIdleTimeoutSeconds,
     int httpWorkerThreads,
+    boolean benchBaselineEndpoint,
     int rateLimitConnPer10s,
     int rateLimitMessagesPer10s,
     int rateLimitIpMsgsPer10s,
@@ -117,6 +118,7 @@ public record SignalingConfig(
         r.longValue("HEARTBEAT_INTERVAL_MS", 30_000L, 100, 86_400_000L),
         r.integer("HTTP_IDLE_TIMEOUT_SECONDS", 5, 1, 3_600),
         r.integer("HTTP_WORKER_THREADS", 8, 2, 1_000),
+        r.bool("BENCH_BASELINE_ENDPOINT", false),
         r.integer("RATE_LIMIT_CONN_PER_10S", 20, 0, Integer.MAX_VALUE),
         r.integer("RATE_LIMIT_MESSAGES_PER_10S", 200, 0, Integer.MAX_VALUE),
         r.integer("RATE_LIMIT_IP_MSGS_PER_10S", 400, 0, Integer.MAX_VALUE),
@@ -197,6 +199,7 @@ public record SignalingConfig(
     m.put("HEARTBEAT_INTERVAL_MS", String.valueOf(heartbeatIntervalMs));
     m.put("HTTP_IDLE_TIMEOUT_SECONDS", String.valueOf(httpIdleTimeoutSeconds));
     m.put("HTTP_WORKER_THREADS", String.valueOf(httpWorkerThreads));
+    m.put("BENCH_BASELINE_ENDPOINT", String.valueOf(benchBaselineEndpoint));
     m.put("RATE_LIMIT_CONN_PER_10S", String.valueOf(rateLimitConnPer10s));
     m.put("RATE_LIMIT_MESSAGES_PER_10S", String.valueOf(rateLimitMessagesPer10s));
     m.put("RATE_LIMIT_IP_MSGS_PER_10S", String.valueOf(rateLimitIpMsgsPer10s));

@@ -58,6 +58,9 @@ public final class BenchArgs {
           "options (durations: 500ms, 5s, 2m; default in brackets):",
           "  --url URL              server [ws://127.0.0.1:3002/]",
           "  --url2 URL             second server (cross only, required there)",
+          "  --baseline-url URL     relay: also measure this bare relay endpoint, step by step",
+          "                         alternating with --url, and report --url as a ratio of it",
+          "                         (Switchboard: BENCH_BASELINE_ENDPOINT=true, path /bench/baseline)",
           "  --clients N            connections scenario: clients to open, even [1000]",
           "  --rooms N              relay/cross/churn: rooms of two [100]",
           "  --rate N               relay/cross: msgs/s sent by EACH member [10]",
@@ -81,6 +84,7 @@ public final class BenchArgs {
   public Scenario scenario;
   public URI url = URI.create("ws://127.0.0.1:3002/");
   public URI url2;
+  public URI baselineUrl;
   public int clients = 1000;
   public int rooms = 100;
   public double rate = 10;
@@ -102,6 +106,34 @@ public final class BenchArgs {
 
   /** The options as given (normalised keys), recorded in the results. */
   public final Map<String, String> given = new LinkedHashMap<>();
+
+  /**
+   * The same run against {@link #baselineUrl}: every option kept, the URL swapped, and its rooms
+   * named apart so the two sets never meet.
+   */
+  public BenchArgs forBaseline() {
+    BenchArgs c = new BenchArgs();
+    c.scenario = scenario;
+    c.url = baselineUrl;
+    c.clients = clients;
+    c.rooms = rooms;
+    c.rate = rate;
+    c.rateSteps = rateSteps;
+    c.payloadBytes = payloadBytes;
+    c.joinRate = joinRate;
+    c.durationNanos = durationNanos;
+    c.warmupNanos = warmupNanos;
+    c.drainNanos = drainNanos;
+    c.connectRate = connectRate;
+    c.maxPending = maxPending;
+    c.threads = threads;
+    c.sourceIps = sourceIps;
+    c.serverPids = serverPids;
+    c.metricsUrl = metricsUrl;
+    c.roomPrefix = roomPrefix == null ? null : roomPrefix + "-b";
+    c.out = out;
+    return c;
+  }
 
   private static long seconds(long s) {
     return s * 1_000_000_000L;
@@ -151,6 +183,7 @@ public final class BenchArgs {
     switch (opt) {
       case "--url" -> url = wsUri(opt, v);
       case "--url2" -> url2 = wsUri(opt, v);
+      case "--baseline-url" -> baselineUrl = wsUri(opt, v);
       case "--clients" -> clients = positiveInt(opt, v);
       case "--rooms" -> rooms = positiveInt(opt, v);
       case "--rate" -> rate = positiveDouble(opt, v);
@@ -196,6 +229,9 @@ public final class BenchArgs {
     }
     if (scenario != Scenario.CROSS && url2 != null) {
       throw new UsageException("--url2 is only used by scenario cross");
+    }
+    if (scenario != Scenario.RELAY && baselineUrl != null) {
+      throw new UsageException("--baseline-url is only used by scenario relay");
     }
     if (scenario == Scenario.CONNECTIONS && clients % 2 != 0) {
       throw new UsageException("--clients must be even (rooms of two), got " + clients);

@@ -32,11 +32,21 @@ public final class LatencyPlot {
   private LatencyPlot() {}
 
   public static void write(List<Point> points, String title, Path file) throws IOException {
+    write(points, List.of(), title, file);
+  }
+
+  /** With {@code baseline} (may be empty) drawn dashed in the same colours. */
+  public static void write(List<Point> points, List<Point> baseline, String title, Path file)
+      throws IOException {
     System.setProperty("java.awt.headless", "true");
-    ImageIO.write(render(points, title), "png", file.toFile());
+    ImageIO.write(render(points, baseline, title), "png", file.toFile());
   }
 
   public static BufferedImage render(List<Point> points, String title) {
+    return render(points, List.of(), title);
+  }
+
+  public static BufferedImage render(List<Point> points, List<Point> baseline, String title) {
     BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     try {
@@ -50,16 +60,14 @@ public final class LatencyPlot {
       g.drawString(title, LEFT, 30);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
 
-      List<Point> pts = new ArrayList<>();
-      for (Point p : points) {
-        if (p.offered() > 0) {
-          pts.add(p);
-        }
-      }
+      List<Point> pts = positive(points);
+      List<Point> basePts = positive(baseline);
+      List<Point> all = new ArrayList<>(pts);
+      all.addAll(basePts);
       double xMax = 1;
       double yMin = Double.POSITIVE_INFINITY;
       double yMax = Double.NEGATIVE_INFINITY;
-      for (Point p : pts) {
+      for (Point p : all) {
         xMax = Math.max(xMax, p.offered());
         for (double v : new double[] {p.p50Ms(), p.p99Ms(), p.p999Ms()}) {
           if (v > 0 && Double.isFinite(v)) {
@@ -120,33 +128,45 @@ public final class LatencyPlot {
 
       String[] names = {"p50", "p99", "p99.9"};
       Color[] colors = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(214, 39, 40)};
-      g.setStroke(new BasicStroke(2f));
-      for (int s = 0; s < 3; s++) {
-        g.setColor(colors[s]);
-        int px = -1;
-        int py = -1;
-        for (Point p : pts) {
-          double v = s == 0 ? p.p50Ms() : s == 1 ? p.p99Ms() : p.p999Ms();
-          if (!(v > 0) || !Double.isFinite(v)) {
-            px = -1;
-            continue;
+      List<List<Point>> sets = basePts.isEmpty() ? List.of(pts) : List.of(pts, basePts);
+      for (int set = 0; set < sets.size(); set++) {
+        g.setStroke(
+            set == 0
+                ? new BasicStroke(2f)
+                : new BasicStroke(
+                    2f,
+                    BasicStroke.CAP_BUTT,
+                    BasicStroke.JOIN_MITER,
+                    10f,
+                    new float[] {6f, 4f},
+                    0f));
+        for (int s = 0; s < 3; s++) {
+          g.setColor(colors[s]);
+          int px = -1;
+          int py = -1;
+          for (Point p : sets.get(set)) {
+            double v = s == 0 ? p.p50Ms() : s == 1 ? p.p99Ms() : p.p999Ms();
+            if (!(v > 0) || !Double.isFinite(v)) {
+              px = -1;
+              continue;
+            }
+            int x = LEFT + (int) Math.round(pw * p.offered() / xMax);
+            int y = yPix(v, lo, hi, ph);
+            g.fillOval(x - 4, y - 4, 8, 8);
+            if (px >= 0) {
+              g.drawLine(px, py, x, y);
+            }
+            px = x;
+            py = y;
           }
-          int x = LEFT + (int) Math.round(pw * p.offered() / xMax);
-          int y = yPix(v, lo, hi, ph);
-          g.fillOval(x - 4, y - 4, 8, 8);
-          if (px >= 0) {
-            g.drawLine(px, py, x, y);
-          }
-          px = x;
-          py = y;
+          int ly = TOP + 20 + (set * 3 + s) * 22;
+          g.drawLine(LEFT + pw + 15, ly, LEFT + pw + 45, ly);
+          g.fillOval(LEFT + pw + 26, ly - 4, 8, 8);
+          g.setColor(Color.BLACK);
+          g.drawString(names[s] + (set == 0 ? "" : " baseline"), LEFT + pw + 55, ly + 4);
         }
-        int ly = TOP + 20 + s * 22;
-        g.drawLine(LEFT + pw + 15, ly, LEFT + pw + 45, ly);
-        g.fillOval(LEFT + pw + 26, ly - 4, 8, 8);
-        g.setColor(Color.BLACK);
-        g.drawString(names[s], LEFT + pw + 55, ly + 4);
       }
-      if (pts.isEmpty()) {
+      if (all.isEmpty()) {
         g.setColor(Color.GRAY);
         g.drawString("no data", LEFT + pw / 2 - 20, TOP + ph / 2);
       }
@@ -154,6 +174,16 @@ public final class LatencyPlot {
       g.dispose();
     }
     return img;
+  }
+
+  private static List<Point> positive(List<Point> points) {
+    List<Point> pts = new ArrayList<>();
+    for (Point p : points) {
+      if (p.offered() > 0) {
+        pts.add(p);
+      }
+    }
+    return pts;
   }
 
   private static int yPix(double v, double lo, double hi, int ph) {

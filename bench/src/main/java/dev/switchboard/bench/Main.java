@@ -83,6 +83,11 @@ public final class Main {
         args.scenario == BenchArgs.Scenario.RELAY || args.scenario == BenchArgs.Scenario.CROSS);
     out.println();
     out.print(MarkdownWriter.table(res.rows));
+    if (!res.baseline.isEmpty()) {
+      out.println();
+      out.println("Against the baseline (cpuEfficiency = baseline CPU/msg / ours):");
+      out.print(MarkdownWriter.table(res.baseline));
+    }
     for (String w : res.warnings) {
       out.println("WARNING: " + w);
     }
@@ -199,136 +204,248 @@ public final class Main {
   // ---------------------------------------------------------------- relay / cross
 
   static void relay(BenchArgs a, Bench b, RunResult res) throws InterruptedException {
-    long clk = ProcStats.clockTicksPerSecond();
     b.startProgress(
         () -> {
           Bench.Phase p = b.phase;
           return p == null ? "" : " window sent=" + p.sent.sum() + " recv=" + p.received.sum();
         });
     URI urlB = a.scenario == BenchArgs.Scenario.CROSS ? a.url2 : a.url;
-    b.openRooms(a.rooms, a.url, urlB);
+    List<Room> ready = openRelayRooms(a, b, a.url, urlB, res, "");
+    if (ready == null) {
+      return;
+    }
+    Bench base = null;
+    try {
+      List<Room> baseReady = null;
+      if (a.baselineUrl != null) {
+        Bench bb = new Bench(a.forBaseline(), b.out);
+        base = bb;
+        b.out.println("baseline: " + a.baselineUrl + ", rooms prefixed " + bb.roomPrefix);
+        bb.startProgress(
+            () -> {
+              Bench.Phase p = bb.phase;
+              return " baseline"
+                  + (p == null ? "" : " window sent=" + p.sent.sum() + " recv=" + p.received.sum());
+            });
+        baseReady = openRelayRooms(a, base, a.baselineUrl, a.baselineUrl, res, "baseline: ");
+      }
+      String padding = Wire.padding(a.payloadBytes);
+      List<LatencyPlot.Point> points = new ArrayList<>();
+      List<LatencyPlot.Point> basePoints = new ArrayList<>();
+      List<Double> steps = a.offeredSteps();
+      for (int s = 0; s < steps.size(); s++) {
+        Map<String, Object> row =
+            step(a, b, ready, s, steps, padding, base == null ? null : "switchboard", res);
+        points.add(point(row));
+        if (baseReady != null) {
+          b.stage = "idle while the baseline runs";
+          // Measured right after the same step against --url, on the same server process and
+          // machine state, so the ratio holds on a noisy machine better than two separate runs.
+          Map<String, Object> baseRow =
+              step(a, base, baseReady, s, steps, padding, "baseline", res);
+          basePoints.add(point(baseRow));
+          res.baseline.add(ratios(row, baseRow));
+        }
+      }
+      b.phase = null;
+      res.summary.put("plotPoints", points.size());
+      res.plot = points;
+      if (!basePoints.isEmpty()) {
+        res.basePlot = basePoints;
+      }
+    } finally {
+      if (base != null) {
+        for (Map.Entry<String, Object> e : base.errorSummary().entrySet()) {
+          String k = e.getKey();
+          res.summary.put(
+              "baseline" + Character.toUpperCase(k.charAt(0)) + k.substring(1), e.getValue());
+        }
+        base.closeAll();
+        base.close();
+      }
+    }
+  }
+
+  /** Opens the rooms of a relay run; null (with a warning) when none was confirmed. */
+  static List<Room> openRelayRooms(
+      BenchArgs a, Bench b, URI urlA, URI urlB, RunResult res, String label)
+      throws InterruptedException {
+    b.openRooms(a.rooms, urlA, urlB);
     List<Room> ready = b.ready();
     if (ready.isEmpty()) {
-      res.warnings.add("no room was confirmed: nothing to measure");
-      return;
+      res.warnings.add(label + "no room was confirmed: nothing to measure");
+      return null;
     }
     if (ready.size() < a.rooms) {
       res.warnings.add(
-          "only "
+          label
+              + "only "
               + ready.size()
               + " of "
               + a.rooms
               + " rooms were confirmed; load was spread over those");
     }
-    String padding = Wire.padding(a.payloadBytes);
-    List<LatencyPlot.Point> points = new ArrayList<>();
-    List<Double> steps = a.offeredSteps();
-    for (int s = 0; s < steps.size(); s++) {
-      double offered = steps.get(s);
-      double perSender = offered / (2.0 * ready.size());
-      long start = System.nanoTime();
-      long from = start + a.warmupNanos;
-      long to = from + a.durationNanos;
-      Bench.Phase ph = new Bench.Phase("step " + (s + 1), from, to);
-      b.phase = ph;
-      b.stage = "step " + (s + 1) + "/" + steps.size() + " warmup";
-      for (Room r : ready) {
-        b.startSender(r.a, perSender, padding);
-        b.startSender(r.b, perSender, padding);
-      }
-      Bench.sleepUntil(from);
-      b.stage = "step " + (s + 1) + "/" + steps.size() + " measure";
-      List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
-      ProcStats.CpuSnapshot self0 = Bench.selfCpu();
-      Bench.sleepUntil(to);
-      List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
-      ProcStats.CpuSnapshot self1 = Bench.selfCpu();
-      b.stopSenders();
-      b.stage = "step " + (s + 1) + "/" + steps.size() + " drain";
-      double drainedS = drain(ph, to, a.drainNanos);
-      long rss = b.rssBytes();
+    return ready;
+  }
 
-      Histogram lat = ph.latency.getIntervalHistogram();
-      LatencySummary sum = LatencySummary.of(lat);
-      LatencySummary lag = LatencySummary.of(ph.sendLag.getIntervalHistogram());
-      SeqTracker.Loss loss = SeqTracker.Loss.of(ph.sent.sum(), ph.received.sum());
-      double windowS = a.durationNanos / 1e9;
-      double cpuS = Bench.cpuSeconds(cpu0, cpu1, clk);
+  static LatencyPlot.Point point(Map<String, Object> row) {
+    return new LatencyPlot.Point(
+        (double) row.get("offeredMsgsPerS"),
+        (double) row.get("p50Ms"),
+        (double) row.get("p99Ms"),
+        (double) row.get("p999Ms"));
+  }
 
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("step", s + 1);
-      row.put("offeredMsgsPerS", offered);
-      row.put("ratePerMember", perSender);
-      row.put("rooms", ready.size());
-      row.put("sentPerS", loss.sent() / windowS);
-      row.put("deliveredPerS", loss.received() / windowS);
-      row.put("sent", loss.sent());
-      row.put("received", loss.received());
-      row.put("lost", loss.lost());
-      row.put("lossPct", loss.lostPct());
-      row.put("outOfOrder", ph.outOfOrder.sum());
-      row.put("droppedSocketFull", ph.dropped.sum());
-      row.put("drainS", drainedS);
-      row.put("p50Ms", sum.p50Ms());
-      row.put("p90Ms", sum.p90Ms());
-      row.put("p99Ms", sum.p99Ms());
-      row.put("p999Ms", sum.p999Ms());
-      row.put("maxMs", sum.maxMs());
-      row.put("meanMs", sum.meanMs());
-      row.put("sendLagP99Ms", lag.p99Ms());
-      row.put("serverCpuS", cpuS);
-      row.put("serverCores", Double.isNaN(cpuS) ? Double.NaN : cpuS / windowS);
-      row.put(
-          "serverCpuUsPerMsg",
-          Double.isNaN(cpuS) || loss.received() == 0 ? Double.NaN : cpuS * 1e6 / loss.received());
-      row.put("serverRssMiB", mib(rss));
-      row.put(
-          "clientCores",
-          self0 == null || self1 == null ? Double.NaN : ProcStats.coresUsed(self0, self1, clk));
-      res.rows.add(row);
-      points.add(new LatencyPlot.Point(offered, sum.p50Ms(), sum.p99Ms(), sum.p999Ms()));
-      b.out.printf(
-          Locale.ROOT,
-          "step %d: offered %.0f msg/s, delivered %.0f msg/s, loss %d (%.3f%%), ooo %d, p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms%s%n",
-          s + 1,
-          offered,
-          loss.received() / windowS,
-          loss.lost(),
-          loss.lostPct(),
-          ph.outOfOrder.sum(),
-          sum.p50Ms(),
-          sum.p99Ms(),
-          sum.p999Ms(),
-          sum.maxMs(),
-          Double.isNaN(cpuS)
-              ? ""
-              : String.format(
-                  Locale.ROOT,
-                  ", server %.1f us CPU/msg",
-                  cpuS * 1e6 / Math.max(1, loss.received())));
-      if (loss.lost() > 0 && drainedS >= a.drainNanos / 1e9 + DRAIN_EXTRA_NANOS / 1e9 - 0.5) {
-        res.warnings.add(
-            String.format(
-                Locale.ROOT,
-                "step %d: messages were still arriving when the drain ended (%.1f s): "
-                    + "some of the %d counted as lost are only late; the server is overloaded at this load.",
-                s + 1,
-                drainedS,
-                loss.lost()));
-      }
-      if (lag.p99Ms() > 5) {
-        res.warnings.add(
-            String.format(
-                Locale.ROOT,
-                "step %d: the generator sent late (send lag p99 %.1f ms): "
-                    + "it or the machine is saturated, so latencies include client scheduling delay.",
-                s + 1,
-                lag.p99Ms()));
-      }
+  /**
+   * One step's figures against the baseline's, as ratios. {@code cpuEfficiency} is baseline CPU per
+   * message over ours (1 = as cheap as the bare endpoint; the issue asks at least 0.7); {@code
+   * deliveredRatio} is delivered msgs/s over the baseline's; {@code p99Ratio} ours over the
+   * baseline's.
+   */
+  static Map<String, Object> ratios(Map<String, Object> ours, Map<String, Object> base) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("step", ours.get("step"));
+    r.put("offeredMsgsPerS", ours.get("offeredMsgsPerS"));
+    r.put("cpuUsPerMsg", ours.get("serverCpuUsPerMsg"));
+    r.put("baselineCpuUsPerMsg", base.get("serverCpuUsPerMsg"));
+    r.put("cpuEfficiency", ratio(base.get("serverCpuUsPerMsg"), ours.get("serverCpuUsPerMsg")));
+    r.put("deliveredPerS", ours.get("deliveredPerS"));
+    r.put("baselineDeliveredPerS", base.get("deliveredPerS"));
+    r.put("deliveredRatio", ratio(ours.get("deliveredPerS"), base.get("deliveredPerS")));
+    r.put("p50Ms", ours.get("p50Ms"));
+    r.put("baselineP50Ms", base.get("p50Ms"));
+    r.put("p99Ms", ours.get("p99Ms"));
+    r.put("baselineP99Ms", base.get("p99Ms"));
+    r.put("p99Ratio", ratio(ours.get("p99Ms"), base.get("p99Ms")));
+    return r;
+  }
+
+  static double ratio(Object num, Object den) {
+    double n = ((Number) num).doubleValue();
+    double d = ((Number) den).doubleValue();
+    return Double.isNaN(n) || Double.isNaN(d) || d == 0 ? Double.NaN : n / d;
+  }
+
+  /** Runs step {@code s} (warm-up, measured window, drain) and adds its row to the results. */
+  static Map<String, Object> step(
+      BenchArgs a,
+      Bench b,
+      List<Room> ready,
+      int s,
+      List<Double> steps,
+      String padding,
+      String target,
+      RunResult res)
+      throws InterruptedException {
+    long clk = ProcStats.clockTicksPerSecond();
+    String label = target == null ? "" : target + " ";
+    double offered = steps.get(s);
+    double perSender = offered / (2.0 * ready.size());
+    long start = System.nanoTime();
+    long from = start + a.warmupNanos;
+    long to = from + a.durationNanos;
+    Bench.Phase ph = new Bench.Phase("step " + (s + 1), from, to);
+    b.phase = ph;
+    b.stage = label + "step " + (s + 1) + "/" + steps.size() + " warmup";
+    for (Room r : ready) {
+      b.startSender(r.a, perSender, padding);
+      b.startSender(r.b, perSender, padding);
     }
-    b.phase = null;
-    res.summary.put("plotPoints", points.size());
-    res.plot = points;
+    Bench.sleepUntil(from);
+    b.stage = label + "step " + (s + 1) + "/" + steps.size() + " measure";
+    List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
+    ProcStats.CpuSnapshot self0 = Bench.selfCpu();
+    Bench.sleepUntil(to);
+    List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
+    ProcStats.CpuSnapshot self1 = Bench.selfCpu();
+    b.stopSenders();
+    b.stage = label + "step " + (s + 1) + "/" + steps.size() + " drain";
+    double drainedS = drain(ph, to, a.drainNanos);
+    long rss = b.rssBytes();
+
+    Histogram lat = ph.latency.getIntervalHistogram();
+    LatencySummary sum = LatencySummary.of(lat);
+    LatencySummary lag = LatencySummary.of(ph.sendLag.getIntervalHistogram());
+    SeqTracker.Loss loss = SeqTracker.Loss.of(ph.sent.sum(), ph.received.sum());
+    double windowS = a.durationNanos / 1e9;
+    double cpuS = Bench.cpuSeconds(cpu0, cpu1, clk);
+
+    Map<String, Object> row = new LinkedHashMap<>();
+    if (target != null) {
+      row.put("target", target);
+    }
+    row.put("step", s + 1);
+    row.put("offeredMsgsPerS", offered);
+    row.put("ratePerMember", perSender);
+    row.put("rooms", ready.size());
+    row.put("sentPerS", loss.sent() / windowS);
+    row.put("deliveredPerS", loss.received() / windowS);
+    row.put("sent", loss.sent());
+    row.put("received", loss.received());
+    row.put("lost", loss.lost());
+    row.put("lossPct", loss.lostPct());
+    row.put("outOfOrder", ph.outOfOrder.sum());
+    row.put("droppedSocketFull", ph.dropped.sum());
+    row.put("drainS", drainedS);
+    row.put("p50Ms", sum.p50Ms());
+    row.put("p90Ms", sum.p90Ms());
+    row.put("p99Ms", sum.p99Ms());
+    row.put("p999Ms", sum.p999Ms());
+    row.put("maxMs", sum.maxMs());
+    row.put("meanMs", sum.meanMs());
+    row.put("sendLagP99Ms", lag.p99Ms());
+    row.put("serverCpuS", cpuS);
+    row.put("serverCores", Double.isNaN(cpuS) ? Double.NaN : cpuS / windowS);
+    row.put(
+        "serverCpuUsPerMsg",
+        Double.isNaN(cpuS) || loss.received() == 0 ? Double.NaN : cpuS * 1e6 / loss.received());
+    row.put("serverRssMiB", mib(rss));
+    row.put(
+        "clientCores",
+        self0 == null || self1 == null ? Double.NaN : ProcStats.coresUsed(self0, self1, clk));
+    res.rows.add(row);
+    b.out.printf(
+        Locale.ROOT,
+        "%sstep %d: offered %.0f msg/s, delivered %.0f msg/s, loss %d (%.3f%%), ooo %d, p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms%s%n",
+        label,
+        s + 1,
+        offered,
+        loss.received() / windowS,
+        loss.lost(),
+        loss.lostPct(),
+        ph.outOfOrder.sum(),
+        sum.p50Ms(),
+        sum.p99Ms(),
+        sum.p999Ms(),
+        sum.maxMs(),
+        Double.isNaN(cpuS)
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                ", server %.1f us CPU/msg",
+                cpuS * 1e6 / Math.max(1, loss.received())));
+    if (loss.lost() > 0 && drainedS >= a.drainNanos / 1e9 + DRAIN_EXTRA_NANOS / 1e9 - 0.5) {
+      res.warnings.add(
+          String.format(
+              Locale.ROOT,
+              "%sstep %d: messages were still arriving when the drain ended (%.1f s): "
+                  + "some of the %d counted as lost are only late; the server is overloaded at this load.",
+              label,
+              s + 1,
+              drainedS,
+              loss.lost()));
+    }
+    if (lag.p99Ms() > 5) {
+      res.warnings.add(
+          String.format(
+              Locale.ROOT,
+              "%sstep %d: the generator sent late (send lag p99 %.1f ms): "
+                  + "it or the machine is saturated, so latencies include client scheduling delay.",
+              label,
+              s + 1,
+              lag.p99Ms()));
+    }
+    return row;
   }
 
   /** Extra time a drain may take while messages are still arriving. */
@@ -443,6 +560,7 @@ public final class Main {
     if (plot && res.plot != null) {
       LatencyPlot.write(
           res.plot,
+          res.basePlot == null ? List.of() : res.basePlot,
           "Switchboard " + res.scenario + ": latency vs offered load",
           dir.resolve("latency.png"));
     }

@@ -22,6 +22,13 @@ public final class MarkdownWriter {
     sb.append(keyValueTable(r.parameters));
     sb.append("\n## Results\n\n");
     sb.append(table(r.rows));
+    if (!r.baseline.isEmpty()) {
+      sb.append("\n## Against the baseline\n\n")
+          .append(
+              "cpuEfficiency = baseline CPU per message / ours (1 = as cheap as the bare endpoint);"
+                  + " deliveredRatio and p99Ratio = ours / baseline.\n\n")
+          .append(table(r.baseline));
+    }
     if (!r.summary.isEmpty()) {
       sb.append("\n## Summary\n\n").append(keyValueTable(r.summary));
     }

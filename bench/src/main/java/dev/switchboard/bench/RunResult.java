@@ -20,6 +20,12 @@ public final class RunResult {
   /** Points for the latency-vs-load plot (relay and cross), or null. */
   public List<LatencyPlot.Point> plot;
 
+  /** The baseline's points (relay with --baseline-url), or null. */
+  public List<LatencyPlot.Point> basePlot;
+
+  /** Per step, our figures as ratios of the baseline's (relay with --baseline-url). */
+  public final List<Map<String, Object>> baseline = new ArrayList<>();
+
   public RunResult(String scenario, String startedAt) {
     this.scenario = scenario;
     this.startedAt = startedAt;
@@ -31,6 +37,9 @@ public final class RunResult {
     m.put("startedAt", startedAt);
     m.put("parameters", parameters);
     m.put("results", rows);
+    if (!baseline.isEmpty()) {
+      m.put("baseline", baseline);
+    }
     m.put("summary", summary);
     m.put("warnings", warnings);
     return m;

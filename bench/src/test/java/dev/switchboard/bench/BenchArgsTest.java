@@ -36,6 +36,28 @@ class BenchArgsTest {
   }
 
   @Test
+  void theBaselineIsARelayOptionAndItsRunKeepsEveryOtherOption() {
+    BenchArgs a =
+        BenchArgs.parse(
+            "relay",
+            "--baseline-url",
+            "ws://127.0.0.1:3002/bench/baseline",
+            "--rooms",
+            "7",
+            "--rate-steps",
+            "100,200",
+            "--room-prefix",
+            "p");
+    BenchArgs b = a.forBaseline();
+    assertThat(b.url.getPath()).isEqualTo("/bench/baseline");
+    assertThat(b.rooms).isEqualTo(7);
+    assertThat(b.offeredSteps()).containsExactly(100.0, 200.0);
+    assertThat(b.roomPrefix).isEqualTo("p-b");
+    assertThatThrownBy(() -> BenchArgs.parse("churn", "--baseline-url", "ws://127.0.0.1:1/"))
+        .hasMessageContaining("--baseline-url is only used by scenario relay");
+  }
+
+  @Test
   void rateStepsAreAggregateOfferedLoads() {
     BenchArgs a = BenchArgs.parse("relay", "--rate-steps", "1000, 5000,10000");
 

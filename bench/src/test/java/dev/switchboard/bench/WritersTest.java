@@ -121,4 +121,49 @@ class WritersTest {
     assertThat(dir.resolve("run/result.md")).exists();
     assertThat(dir.resolve("run/latency.png")).exists();
   }
+
+  @Test
+  void ratiosAgainstTheBaselineAreTheirsOverOursForCpuAndOursOverTheirsOtherwise() {
+    Map<String, Object> ours = new LinkedHashMap<>();
+    ours.put("step", 1);
+    ours.put("offeredMsgsPerS", 1000.0);
+    ours.put("serverCpuUsPerMsg", 200.0);
+    ours.put("deliveredPerS", 990.0);
+    ours.put("p50Ms", 0.5);
+    ours.put("p99Ms", 6.0);
+    Map<String, Object> base = new LinkedHashMap<>(ours);
+    base.put("serverCpuUsPerMsg", 150.0);
+    base.put("deliveredPerS", 1000.0);
+    base.put("p99Ms", 4.0);
+
+    Map<String, Object> r = Main.ratios(ours, base);
+
+    assertThat((double) r.get("cpuEfficiency")).isEqualTo(0.75);
+    assertThat((double) r.get("deliveredRatio")).isEqualTo(0.99);
+    assertThat((double) r.get("p99Ratio")).isEqualTo(1.5);
+    base.put("serverCpuUsPerMsg", Double.NaN);
+    assertThat((double) Main.ratios(ours, base).get("cpuEfficiency")).isNaN();
+  }
+
+  @Test
+  void markdownHasTheBaselineTableOnlyWhenMeasured() {
+    RunResult r = sample();
+    assertThat(MarkdownWriter.render(r)).doesNotContain("Against the baseline");
+    r.baseline.add(Map.of("step", 1, "cpuEfficiency", 0.5));
+    assertThat(MarkdownWriter.render(r))
+        .contains("## Against the baseline")
+        .contains("| step | cpuEfficiency |");
+    assertThat(JsonWriter.write(r.toMap())).contains("\"baseline\": [");
+  }
+
+  @Test
+  void plotWithABaselineRenders(@TempDir Path dir) throws Exception {
+    Path png = dir.resolve("latency.png");
+    LatencyPlot.write(
+        List.of(new LatencyPlot.Point(1000, 0.4, 1.2, 3.0)),
+        List.of(new LatencyPlot.Point(1000, 0.3, 0.9, 2.0)),
+        "test",
+        png);
+    assertThat(ImageIO.read(png.toFile()).getWidth()).isEqualTo(900);
+  }
 }
