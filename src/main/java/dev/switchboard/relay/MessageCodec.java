@@ -11,10 +11,13 @@ import jakarta.json.JsonValue;
 import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
 import jakarta.json.spi.JsonProvider;
+import jakarta.json.stream.JsonGenerator;
+import jakarta.json.stream.JsonGeneratorFactory;
 import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParserFactory;
 import jakarta.json.stream.JsonParsingException;
 import java.io.StringReader;
+import java.io.StringWriter;
 import java.util.Map;
 
 /**
@@ -36,6 +39,8 @@ public class MessageCodec {
   private static final JsonProvider JSON = JsonProvider.provider();
 
   private static final JsonParserFactory PARSERS = JSON.createParserFactory(Map.of());
+
+  private static final JsonGeneratorFactory GENERATORS = JSON.createGeneratorFactory(Map.of());
 
   /** Parses and validates one client message; throws {@link InvalidMessageException}. */
   public SignalMessage decode(String text) {
@@ -62,7 +67,43 @@ public class MessageCodec {
     };
   }
 
+  /**
+   * Writes {@code message} with the JSON-P generator under JSON-B, fields in declaration order
+   * after {@code type}, absent optional fields left out: the same JSON that JSON-B writes for the
+   * records (the unit tests compare the two). Why not {@code jsonb.toJson}: on the relay path it
+   * was 8 % of the server's CPU in a JFR profile (reflective property lookup and its recursion
+   * check per message); the generator does the same escaping without them.
+   */
   public String encode(SignalMessage message) {
+    StringWriter out = new StringWriter(64);
+    try (JsonGenerator g = GENERATORS.createGenerator(out)) {
+      g.writeStartObject();
+      if (message instanceof SignalMessage.Offer offer) {
+        g.write("type", "offer").write("sdp", offer.sdp());
+      } else if (message instanceof SignalMessage.Answer answer) {
+        g.write("type", "answer").write("sdp", answer.sdp());
+      } else if (message instanceof SignalMessage.Candidate c) {
+        g.write("type", "candidate").write("candidate", c.candidate());
+        if (c.sdpMid() != null) {
+          g.write("sdpMid", c.sdpMid());
+        }
+        if (c.sdpMLineIndex() != null) {
+          g.write("sdpMLineIndex", c.sdpMLineIndex());
+        }
+      } else {
+        SignalMessage.Control control = (SignalMessage.Control) message;
+        g.write("type", "control").write("action", control.action());
+        if (control.payload() != null) {
+          g.write("payload", control.payload());
+        }
+      }
+      g.writeEnd();
+    }
+    return out.toString();
+  }
+
+  /** The same message through JSON-B: the reference {@link #encode} is tested against. */
+  String encodeWithJsonb(SignalMessage message) {
     return jsonb.toJson(message);
   }
 

@@ -23,6 +23,35 @@ class MessageCodecTest {
         .isEqualTo("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
   }
 
+  /** The hand-driven generator writes what JSON-B writes for the records, field for field. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 127.0.0.1\\r\\n\"}",
+        "{\"type\":\"answer\",\"sdp\":\"quote \\\" backslash \\\\ tab \\t ctl \\u0001 é 😀 \\u2028\"}",
+        "{\"type\":\"candidate\",\"candidate\":\"c\",\"sdpMid\":\"\",\"sdpMLineIndex\":2147483647}",
+        "{\"type\":\"candidate\",\"candidate\":\"c\",\"sdpMLineIndex\":0}",
+        "{\"type\":\"candidate\",\"candidate\":\"c\",\"sdpMid\":\"audio\"}",
+        "{\"type\":\"control\",\"action\":\"a\",\"payload\":null}",
+        "{\"type\":\"control\",\"action\":\"a\",\"payload\":[1,-2.5e-7,1E+300,true,false,null,\"s\"]}",
+        "{\"type\":\"control\",\"action\":\"a\",\"payload\":{\"k\":{\"n\":[{}],\"e\":\"\\u0000\"}}}",
+        "{\"type\":\"control\",\"action\":\"b\",\"payload\":[12345678901234567890,0.1]}"
+      })
+  void writesWhatJsonbWrites(String json) {
+    SignalMessage message = codec.decode(json);
+    String written = codec.encode(message);
+    String reference = codec.encodeWithJsonb(message);
+    assertThat(parse(written)).isEqualTo(parse(reference));
+    assertThat(written).startsWith("{\"type\":");
+    assertThat(codec.decode(written)).isEqualTo(message);
+  }
+
+  private static jakarta.json.JsonValue parse(String json) {
+    try (var reader = jakarta.json.Json.createReader(new java.io.StringReader(json))) {
+      return reader.readValue();
+    }
+  }
+
   @Test
   void stripsUnknownFields() {
     assertThat(roundTrip("{\"type\":\"offer\",\"sdp\":\"x\",\"senderId\":\"me\",\"extra\":{}}"))

@@ -149,7 +149,10 @@ class WritersTest {
   void markdownHasTheBaselineTableOnlyWhenMeasured() {
     RunResult r = sample();
     assertThat(MarkdownWriter.render(r)).doesNotContain("Against the baseline");
-    r.baseline.add(Map.of("step", 1, "cpuEfficiency", 0.5));
+    Map<String, Object> ratios = new LinkedHashMap<>(); // ordered: the columns follow the keys
+    ratios.put("step", 1);
+    ratios.put("cpuEfficiency", 0.5);
+    r.baseline.add(ratios);
     assertThat(MarkdownWriter.render(r))
         .contains("## Against the baseline")
         .contains("| step | cpuEfficiency |");
