@@ -147,6 +147,30 @@ public final class RawWebSocket implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends text frames, back to back, as one byte stream cut into pieces of {@code pieceBytes}, each
+   * written and flushed on its own with TCP_NODELAY and a 1 ms pause between them, so that the
+   * server's reads end inside frame headers and payloads. (The pause shapes the traffic; nothing is
+   * awaited by it.)
+   */
+  public void sendTextInPieces(int pieceBytes, String... texts) {
+    try {
+      ByteArrayOutputStream stream = new ByteArrayOutputStream();
+      for (String text : texts) {
+        stream.writeBytes(encode(TEXT, text.getBytes(StandardCharsets.UTF_8)));
+      }
+      byte[] bytes = stream.toByteArray();
+      socket.setTcpNoDelay(true);
+      for (int at = 0; at < bytes.length; at += pieceBytes) {
+        out.write(bytes, at, Math.min(pieceBytes, bytes.length - at));
+        out.flush();
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static byte[] encode(int opcode, byte[] payload) {
     ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
     frame.write(0x80 | opcode);

@@ -173,6 +173,31 @@ class SignalingIT {
     assertThat(b.next()).isEqualTo("{\"type\":\"offer\",\"sdp\":\"bin\"}");
   }
 
+  /**
+   * Frames that reach the server in many reads, split inside headers and payloads, and a large one
+   * that outgrows the server's first buffer: each is relayed whole and in order.
+   */
+  @Test
+  void relaysFramesThatArriveSplitAcrossManyReads() {
+    String room = room();
+    TestClient b = TestClient.open(server.room(room));
+    try (RawWebSocket a = RawWebSocket.connect(server.room(room))) {
+      assertThat(a.upgraded()).isTrue();
+      String small = "{\"type\":\"candidate\",\"candidate\":\"c1\"}";
+      String large = "{\"type\":\"offer\",\"sdp\":\"" + "v=0 é ".repeat(30_000) + "\"}";
+      String medium = "{\"type\":\"answer\",\"sdp\":\"" + "y".repeat(300) + "\"}";
+      a.sendTextInPieces(3, small, medium);
+      assertThat(b.next()).isEqualTo(small);
+      assertThat(b.next()).isEqualTo(medium);
+      a.sendTextInPieces(4_099, large, small, medium, large);
+      assertThat(b.next()).isEqualTo(large);
+      assertThat(b.next()).isEqualTo(small);
+      assertThat(b.next()).isEqualTo(medium);
+      assertThat(b.next()).isEqualTo(large);
+    }
+    b.close();
+  }
+
   @Test
   void closesWith1009WhenAFrameExceedsTheMessageLimit() {
     String room = room();
