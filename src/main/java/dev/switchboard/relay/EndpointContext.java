@@ -9,7 +9,10 @@ import dev.switchboard.security.RateLimits;
 import jakarta.enterprise.inject.spi.CDI;
 import java.util.concurrent.Executor;
 
-/** What every endpoint instance needs, looked up from CDI once by the configurator. */
+/**
+ * What every endpoint instance needs, looked up from CDI once by the configurator. The beans called
+ * per message are held unproxied (see {@link RoomRegistry#unproxied}).
+ */
 record EndpointContext(
     RoomRegistry registry,
     MessageCodec codec,
@@ -22,12 +25,12 @@ record EndpointContext(
   static EndpointContext fromCdi() {
     CDI<Object> cdi = CDI.current();
     return new EndpointContext(
-        cdi.select(RoomRegistry.class).get(),
-        cdi.select(MessageCodec.class).get(),
+        cdi.select(RoomRegistry.class).get().unproxied().get(),
+        cdi.select(MessageCodec.class).get().unproxied().get(),
         cdi.select(SignalingConfig.class).get(),
-        cdi.select(SignalingMetrics.class).get(),
+        (SignalingMetrics) cdi.select(SignalingMetrics.class).get().unproxied().get(),
         cdi.select(Drain.class).get(),
-        cdi.select(RateLimits.class).get(),
+        cdi.select(RateLimits.class).get().unproxied().get(),
         cdi.select(BackgroundExecutor.class).get().scheduler());
   }
 }

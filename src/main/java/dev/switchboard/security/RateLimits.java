@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The original server's four limits, each a Bucket4j token bucket that refills continuously over
@@ -36,6 +37,14 @@ public class RateLimits {
   static final Duration WINDOW = Duration.ofSeconds(10);
 
   /** Which limit refused something; the {@code limit} label of the drop counter. */
+  /**
+   * This object itself, even when called through CDI's client proxy: the endpoint keeps it and
+   * calls it per message without the proxy's context lookup (see {@code RoomRegistry.unproxied}).
+   */
+  public Supplier<RateLimits> unproxied() {
+    return () -> this;
+  }
+
   public enum Limit {
     CONNECTIONS,
     MESSAGES,
