@@ -262,6 +262,13 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     if (m == null) {
       return;
     }
+    if (m.client == null) {
+      m.client = c; // opened before connect() returned and its caller stored it
+    }
+    if (m.closing) {
+      c.close(); // given up on (a churn retry) while it was still connecting: not left in the room
+      return;
+    }
     if (!m.first) {
       startSync(m.room, m, c);
     }

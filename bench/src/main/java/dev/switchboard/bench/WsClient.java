@@ -98,6 +98,13 @@ public final class WsClient extends SimpleChannelInboundHandler<WebSocketFrame> 
     }
   }
 
+  /** Bound here, on registration, so no event can find the channel unset. */
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    channel = ctx.channel();
+    super.handlerAdded(ctx);
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
