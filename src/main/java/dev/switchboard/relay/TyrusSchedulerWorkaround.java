@@ -7,6 +7,7 @@ import jakarta.websocket.server.ServerContainer;
 import java.lang.reflect.Field;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -27,6 +28,7 @@ public class TyrusSchedulerWorkaround implements ServletContextListener {
 
   private static final Logger LOG = Logger.getLogger(TyrusSchedulerWorkaround.class.getName());
   private static final int THREADS = 2;
+  static final long NO_IDLE_TIMEOUT_MS = TimeUnit.DAYS.toMillis(365);
 
   private ScheduledThreadPoolExecutor timers;
 
@@ -52,6 +54,14 @@ public class TyrusSchedulerWorkaround implements ServletContextListener {
       plain.set(container, own);
       managed.set(container, null);
       timers = own;
+      // Tyrus re-arms the idle timer on every message even when the idle timeout is 0 (none), and
+      // then with a delay of 0: each message handed a task to the timer thread, which ran it at
+      // once to find nothing to do. A far deadline is cancelled by the next message instead, with
+      // no thread woken. Idle connections are the heartbeat's job; a year is as good as never.
+      if (container instanceof ServerContainer server
+          && server.getDefaultMaxSessionIdleTimeout() <= 0) {
+        server.setDefaultMaxSessionIdleTimeout(NO_IDLE_TIMEOUT_MS);
+      }
       LOG.fine("Tyrus session timers run on the application's own scheduler");
     } catch (ReflectiveOperationException | RuntimeException e) {
       own.shutdownNow();
