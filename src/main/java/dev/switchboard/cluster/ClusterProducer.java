@@ -138,6 +138,17 @@ public class ClusterProducer {
                 + config.instanceId());
   }
 
+  /**
+   * Each room this instance holds a member of is one pub/sub channel. Redisson's defaults (5
+   * channels per connection, 50 connections) cap that at 250 rooms: the 251st room's joins were
+   * refused with 1013 ("Unable to acquire connection for subscription"), found by the churn
+   * benchmark. Redis itself takes any number of channels on one connection; these allow 100,000
+   * rooms per instance, with connections opened only as rooms need them.
+   */
+  static final int SUBSCRIPTIONS_PER_CONNECTION = 500;
+
+  static final int SUBSCRIPTION_CONNECTIONS = 200;
+
   /** Redisson's configuration: the YAML file of {@code REDISSON_CONFIG}, or {@code REDIS_URL}. */
   static Config redissonConfig(SignalingConfig config) {
     Config c;
@@ -159,7 +170,9 @@ public class ClusterProducer {
               .setRetryInterval(200)
               .setPingConnectionInterval(1_000)
               .setConnectionMinimumIdleSize(2)
-              .setSubscriptionConnectionMinimumIdleSize(1);
+              .setSubscriptionConnectionMinimumIdleSize(1)
+              .setSubscriptionsPerConnection(SUBSCRIPTIONS_PER_CONNECTION)
+              .setSubscriptionConnectionPoolSize(SUBSCRIPTION_CONNECTIONS);
       String userInfo = url.getRawUserInfo();
       if (userInfo != null && !userInfo.isEmpty()) {
         int colon = userInfo.indexOf(':');

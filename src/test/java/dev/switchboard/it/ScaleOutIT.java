@@ -63,6 +63,31 @@ class ScaleOutIT {
     return new Pair(one, two);
   }
 
+  /**
+   * More rooms on one instance than Redisson's default subscription limit (5 channels per
+   * connection times 50 connections: 250), each a pub/sub channel: every room's members join and
+   * hear each other; none is refused with 1013.
+   */
+  @Test
+  void holdsMoreRoomsThanRedissonsDefaultSubscriptionLimit() {
+    String prefix = SignalingIT.room();
+    List<Pair> pairs = new ArrayList<>();
+    try {
+      for (int i = 0; i < 300; i++) {
+        pairs.add(Pair.join(c, prefix + "-" + i));
+      }
+      for (Pair p : pairs) {
+        assertThat(p.first().isClosedYet()).isFalse();
+        assertThat(p.second().isClosedYet()).isFalse();
+      }
+    } finally {
+      for (Pair p : pairs) {
+        p.first().close();
+        p.second().close();
+      }
+    }
+  }
+
   @Test
   void relaysOfferAnswerAndCandidatesBothWaysAcrossInstances() {
     Pair pair = across(a, b, SignalingIT.room());
