@@ -21,7 +21,8 @@ import java.util.logging.Logger;
  * messages/s put 60 % of the server's CPU samples there. These timers need no application context.
  * Tyrus prefers the managed scheduler it looked up and otherwise uses the one in its {@code
  * scheduledExecutorService} field, so this clears the first and fills the second before any session
- * exists. On containers without those fields it does nothing.
+ * exists. It also sets the container's default idle timeout to a year when none is set (see the
+ * comment where it does). On containers without those fields it does nothing.
  */
 @WebListener
 public class TyrusSchedulerWorkaround implements ServletContextListener {

@@ -10,13 +10,7 @@ import java.util.function.Supplier;
  */
 public interface RoomStore {
 
-  /**
-   * This object itself, even when called through CDI's client proxy: holders on the relay path keep
-   * the result, so that each call is a plain call. (Weld's proxy looks up the bean's context on
-   * every call: about 6 % of the relay's CPU in a JFR profile.) Only for application-scoped beans
-   * without interceptors, which live as long as the application. (A supplier, because Weld hands
-   * back its proxy in place of a method's result that is the bean itself.)
-   */
+  /** This object itself, past CDI's client proxy: see {@link RoomRegistry#unproxied}. */
   default Supplier<RoomStore> unproxied() {
     return () -> this;
   }
