@@ -5,6 +5,7 @@ import dev.switchboard.room.Frame;
 import dev.switchboard.room.Peer;
 import dev.switchboard.room.PeerId;
 import dev.switchboard.room.RoomBus;
+import dev.switchboard.room.RoomEvents;
 import dev.switchboard.room.RoomId;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -42,6 +43,9 @@ final class RedisRoomBus implements RoomBus {
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
   private static final int SUBSCRIBE_ATTEMPTS = 3;
 
+  /** Tries of one publish while Redis is up: about 7 s of back-off (100 ms doubling to 1 s). */
+  static final int PUBLISH_ATTEMPTS = 10;
+
   /** The sequence number of envelopes that are not deduplicated (the reaper's). */
   private static final long NO_SEQUENCE = -1;
 
@@ -50,6 +54,7 @@ final class RedisRoomBus implements RoomBus {
   private final boolean sharded;
   private final BooleanSupplier healthy;
   private final LongConsumer publishNanos;
+  private final RoomEvents events;
   private final long backlogLimitChars;
   private final Object idle = new Object();
   private int publishing; // senders with a publish in flight; guarded by idle
@@ -71,12 +76,14 @@ final class RedisRoomBus implements RoomBus {
       boolean sharded,
       BooleanSupplier healthy,
       LongConsumer publishNanos,
+      RoomEvents events,
       long backlogLimitChars) {
     this.redis = redis;
     this.instanceId = instanceId;
     this.sharded = sharded;
     this.healthy = healthy;
     this.publishNanos = publishNanos;
+    this.events = events;
     this.backlogLimitChars = backlogLimitChars;
   }
 
@@ -229,7 +236,9 @@ final class RedisRoomBus implements RoomBus {
     /** False if a frame would take the backlog past its limit (announcements always fit). */
     boolean enqueue(char kind, String payload) {
       if (!healthy.getAsBoolean()) {
-        return true; // Redis is down: members elsewhere are unreachable anyway; local relay goes on
+        // Redis is down: members elsewhere are unreachable anyway; local relay goes on.
+        events.busDiscarded(RoomBus.Discard.REDIS_DOWN, 1);
+        return true;
       }
       synchronized (this) {
         if (kind == 'F' && queuedChars + payload.length() > backlogLimitChars) {
@@ -255,6 +264,7 @@ final class RedisRoomBus implements RoomBus {
 
     private void flush() {
       String envelope;
+      int frameCount = 0; // 0 for an announcement
       synchronized (this) {
         if (queue.isEmpty()) {
           inFlight = false;
@@ -276,18 +286,46 @@ final class RedisRoomBus implements RoomBus {
             count++;
           }
           envelope = envelope('F', instanceId, sender, seq, frames.toString());
+          frameCount = count;
         }
       }
+      publish(envelope, frameCount, 1);
+    }
+
+    /**
+     * Publishes one envelope; the next is not sent before this one is done, so order holds. A
+     * publish that fails while Redis is up is tried again with the same number, so a receiver that
+     * got the first try after all drops the repeat. Under load Redisson fails a command its I/O
+     * thread did not write within its retry interval ("Command still hasn't been written into
+     * connection"): the cross-instance benchmark lost up to 324 frames a run that way before these
+     * retries. Frames that queue meanwhile count towards the sender's backlog limit, which closes
+     * the sender with 1013 rather than queueing without bound. (Hand-written for the reason given
+     * at {@link RedisRoomBus#subscribe}.)
+     */
+    private void publish(String envelope, int frames, int attempt) {
       long start = System.nanoTime();
       topic
           .publishAsync(envelope)
           .whenComplete(
               (receivers, error) -> {
                 publishNanos.accept(System.nanoTime() - start);
-                if (error != null) {
+                if (error == null) {
+                  if (frames > 0) {
+                    events.busFrames(RoomBus.Direction.PUBLISHED, frames);
+                  }
+                  flush();
+                } else if (attempt < PUBLISH_ATTEMPTS
+                    && healthy.getAsBoolean()
+                    && !redis.isShuttingDown()) {
+                  LOG.log(Level.FINE, "Publish failed; trying again", error);
+                  CompletableFuture.delayedExecutor(
+                          Math.min(1_000, 50L << attempt), TimeUnit.MILLISECONDS)
+                      .execute(() -> publish(envelope, frames, attempt + 1));
+                } else {
                   LOG.log(Level.FINE, "Publish failed", error);
+                  events.busDiscarded(RoomBus.Discard.PUBLISH_FAILED, Math.max(1, frames));
+                  flush();
                 }
-                flush();
               });
     }
   }
@@ -333,11 +371,16 @@ final class RedisRoomBus implements RoomBus {
   private void receive(RoomId room, Subscription mine, String message) {
     Subscription s = subscriptions.get(room);
     if (s == null || s != mine) {
+      events.busDiscarded(RoomBus.Discard.SUPERSEDED, 1);
       return;
     }
     String[] parts = message.split("\n", 5);
-    if (parts.length < 5 || parts[1].equals(instanceId)) {
+    if (parts.length < 5) {
+      events.busDiscarded(RoomBus.Discard.MALFORMED, 1);
       return;
+    }
+    if (parts[1].equals(instanceId)) {
+      return; // its own publish, echoed back by Redis
     }
     long seq = Long.parseLong(parts[3]);
     if (seq != NO_SEQUENCE) {
@@ -346,7 +389,13 @@ final class RedisRoomBus implements RoomBus {
       // sequence number not above the last one seen is such a repeat.
       Long last = s.lastSequence().get(parts[2]);
       if (last != null && seq <= last) {
+        events.busDiscarded(RoomBus.Discard.DUPLICATE, 1);
         return;
+      }
+      if (last != null && seq > last + 1) {
+        // Published in order, numbered one by one, so a jump means envelopes went missing on the
+        // way. Counted so that an operator sees it (Redisson's pub/sub pings once lost some).
+        events.busMissing(seq - last - 1);
       }
       s.lastSequence().put(parts[2], seq);
     }
@@ -357,13 +406,18 @@ final class RedisRoomBus implements RoomBus {
         receiver.deliver(room, Frame.PEER_DISCONNECTED, Receiver.UNTIMED);
       }
       case "F" -> {
-        for (String line : parts[4].split("\n")) {
+        String[] lines = parts[4].split("\n");
+        events.busFrames(RoomBus.Direction.RECEIVED, lines.length);
+        for (String line : lines) {
           int space = line.indexOf(' ');
           receiver.deliver(
               room, Frame.of(line.substring(space + 1)), Long.parseLong(line, 0, space, 10));
         }
       }
-      default -> LOG.fine(() -> "Unknown envelope kind " + parts[0]);
+      default -> {
+        events.busDiscarded(RoomBus.Discard.MALFORMED, 1);
+        LOG.fine(() -> "Unknown envelope kind " + parts[0]);
+      }
     }
   }
 }

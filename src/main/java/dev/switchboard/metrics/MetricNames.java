@@ -14,6 +14,9 @@ public final class MetricNames {
   public static final String CLOSES = "signaling_closes_total";
   public static final String RATE_LIMIT_DROPS = "signaling_rate_limit_drops_total";
   public static final String RATE_LIMIT_FAIL_OPEN = "signaling_rate_limit_fail_open";
+  public static final String BUS_FRAMES = "signaling_bus_frames_total";
+  public static final String BUS_DISCARDS = "signaling_bus_discards_total";
+  public static final String BUS_MISSING = "signaling_bus_missing_envelopes_total";
   public static final String FANOUT_LATENCY = "signaling_fanout_latency";
   public static final String JOIN_LATENCY = "signaling_join_latency";
   public static final String CROSS_RELAY_LATENCY = "signaling_cross_relay_latency";
@@ -27,6 +30,12 @@ public final class MetricNames {
 
   /** Label of {@link #CLOSES}: a {@code CloseCause} in lower case. */
   public static final String CAUSE = "cause";
+
+  /** Label of {@link #BUS_FRAMES}: published or received. */
+  public static final String DIRECTION = "direction";
+
+  /** Label of {@link #BUS_DISCARDS}: a {@code RoomBus.Discard} in lower case. */
+  public static final String REASON = "reason";
 
   private MetricNames() {}
 }

@@ -2,6 +2,7 @@ package dev.switchboard.metrics;
 
 import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.room.CloseCause;
+import dev.switchboard.room.RoomBus;
 import dev.switchboard.room.RoomEvents;
 import dev.switchboard.room.RoomRegistry;
 import dev.switchboard.security.RateLimits;
@@ -64,8 +65,11 @@ public class SignalingMetrics implements RoomEvents {
   private Counter forwarded;
   private Counter schemaRejections;
   private Counter backpressureCloses;
+  private Counter busMissing;
   private final Map<MessageType, Counter> received = new EnumMap<>(MessageType.class);
   private final Map<CloseCause, Counter> closes = new EnumMap<>(CloseCause.class);
+  private final Map<RoomBus.Direction, Counter> busFrames = new EnumMap<>(RoomBus.Direction.class);
+  private final Map<RoomBus.Discard, Counter> busDiscards = new EnumMap<>(RoomBus.Discard.class);
   private final Map<RateLimits.Limit, Counter> rateLimitDrops =
       new EnumMap<>(RateLimits.Limit.class);
   private Latency fanoutLatency;
@@ -144,6 +148,28 @@ public class SignalingMetrics implements RoomEvents {
         "Connections and messages refused by a rate limit",
         MetricNames.LIMIT,
         RateLimits.Limit::label);
+    counters(
+        busFrames,
+        RoomBus.Direction.values(),
+        MetricNames.BUS_FRAMES,
+        "Frames sent to other instances through Redis (published: Redis took them) or received"
+            + " from them; 0 without Redis",
+        MetricNames.DIRECTION,
+        direction -> direction.name().toLowerCase(Locale.ROOT));
+    counters(
+        busDiscards,
+        RoomBus.Discard.values(),
+        MetricNames.BUS_DISCARDS,
+        "Frames and announcements the Redis bus dropped, by reason: publish_failed and redis_down"
+            + " never reached the other instances; duplicate and superseded were delivered once"
+            + " already or by another listener; malformed were not understood",
+        MetricNames.REASON,
+        reason -> reason.name().toLowerCase(Locale.ROOT));
+    busMissing =
+        counter(
+            MetricNames.BUS_MISSING,
+            "Envelopes of frames or announcements other instances published that never arrived"
+                + " here (gaps in a sender's numbering); should stay 0");
     JvmMetrics.builder().register(prometheus);
     fanoutLatency =
         latency(MetricNames.FANOUT_LATENCY, "Time to hand one frame to every local recipient");
@@ -194,6 +220,21 @@ public class SignalingMetrics implements RoomEvents {
   public void relayedAcross(int recipients, long micros) {
     // Clocks of two hosts can disagree by a little: a negative time counts as zero.
     crossRelayLatency.record(Math.max(0, micros) * 1_000);
+  }
+
+  @Override
+  public void busFrames(RoomBus.Direction direction, int frames) {
+    busFrames.get(direction).inc(frames);
+  }
+
+  @Override
+  public void busDiscarded(RoomBus.Discard reason, int count) {
+    busDiscards.get(reason).inc(count);
+  }
+
+  @Override
+  public void busMissing(long envelopes) {
+    busMissing.inc(envelopes);
   }
 
   /** One Redis command took {@code nanos}. */

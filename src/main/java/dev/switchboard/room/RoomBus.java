@@ -49,6 +49,28 @@ public interface RoomBus {
         public void left(Peer peer) {}
       };
 
+  /** Which way a frame crossed between instances, for {@link RoomEvents#busFrames}. */
+  enum Direction {
+    /** Published by this instance for members elsewhere. */
+    PUBLISHED,
+    /** Received from another instance for members here. */
+    RECEIVED
+  }
+
+  /** Why the bus dropped something, for {@link RoomEvents#busDiscarded}. */
+  enum Discard {
+    /** Redis did not take a publish: its frames (or its announcement) never left. */
+    PUBLISH_FAILED,
+    /** Not published because Redis was unreachable: members elsewhere could not be reached. */
+    REDIS_DOWN,
+    /** A repeat of an envelope already delivered (a publish Redisson retried): correct to drop. */
+    DUPLICATE,
+    /** Arrived on a listener its room had already replaced: the current one delivers it. */
+    SUPERSEDED,
+    /** Not an envelope this version understands. */
+    MALFORMED
+  }
+
   /** What the registry does with what arrives from other instances. */
   interface Receiver {
 

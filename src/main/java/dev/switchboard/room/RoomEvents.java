@@ -28,6 +28,22 @@ public interface RoomEvents {
    */
   default void relayedAcross(int recipients, long micros) {}
 
+  /**
+   * {@code frames} frames went to other instances through the bus, or came from them. Published
+   * counts what Redis accepted; comparing one instance's published with the others' received shows
+   * where frames go missing.
+   */
+  default void busFrames(RoomBus.Direction direction, int frames) {}
+
+  /** The bus dropped {@code count} frames or announcements, for {@code reason}. */
+  default void busDiscarded(RoomBus.Discard reason, int count) {}
+
+  /**
+   * {@code envelopes} envelopes another instance published never arrived here: a jump in that
+   * sender's numbering. Nothing on this side dropped them; the broker or its client did.
+   */
+  default void busMissing(long envelopes) {}
+
   /** The server closed a connection. */
   default void closed(CloseCause cause) {}
 }

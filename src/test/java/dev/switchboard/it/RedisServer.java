@@ -443,6 +443,9 @@ public final class RedisServer implements AutoCloseable {
     public String redissonYaml() {
       StringBuilder yaml = new StringBuilder("clusterServersConfig:\n  nodeAddresses:\n");
       nodeUrls().forEach(url -> yaml.append("    - \"").append(url).append("\"\n"));
+      // As the README advises: no PING on subscription connections, TCP keepalive instead.
+      yaml.append("  pingConnectionInterval: 0\n  keepAlive: true\n")
+          .append("  tcpKeepAliveIdle: 5\n  tcpKeepAliveInterval: 2\n  tcpKeepAliveCount: 3\n");
       return yaml.toString();
     }
 
