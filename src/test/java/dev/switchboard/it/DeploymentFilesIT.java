@@ -869,7 +869,10 @@ class DeploymentFilesIT {
             MetricNames.BACKPRESSURE_CLOSES,
             MetricNames.MESSAGES_RECEIVED,
             MetricNames.CLOSES,
-            MetricNames.RATE_LIMIT_DROPS));
+            MetricNames.RATE_LIMIT_DROPS,
+            MetricNames.BUS_FRAMES,
+            MetricNames.BUS_DISCARDS,
+            MetricNames.BUS_MISSING));
     return series;
   }
 
