@@ -558,6 +558,22 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     return s;
   }
 
+  /** CPU ticks of the servers' JIT compiler threads (summed over --server-pid), or -1. */
+  long jitTicks() {
+    if (args.serverPids.isEmpty()) {
+      return -1;
+    }
+    long sum = 0;
+    for (long pid : args.serverPids) {
+      try {
+        sum += ProcStats.readJitTicks(pid);
+      } catch (IOException | RuntimeException e) {
+        return -1;
+      }
+    }
+    return sum;
+  }
+
   /** Sum of VmRSS over --server-pid, or -1 when unavailable. */
   long rssBytes() {
     if (args.serverPids.isEmpty()) {

@@ -354,9 +354,11 @@ public final class Main {
     Bench.sleepUntil(from);
     b.stage = label + "step " + (s + 1) + "/" + steps.size() + " measure";
     List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
+    long jit0 = b.jitTicks();
     ProcStats.CpuSnapshot self0 = Bench.selfCpu();
     Bench.sleepUntil(to);
     List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
+    long jit1 = b.jitTicks();
     ProcStats.CpuSnapshot self1 = Bench.selfCpu();
     b.stopSenders();
     b.stage = label + "step " + (s + 1) + "/" + steps.size() + " drain";
@@ -399,6 +401,8 @@ public final class Main {
     row.put(
         "serverCpuUsPerMsg",
         Double.isNaN(cpuS) || loss.received() == 0 ? Double.NaN : cpuS * 1e6 / loss.received());
+    double jitS = jit0 < 0 || jit1 < 0 ? Double.NaN : (double) (jit1 - jit0) / clk;
+    row.put("serverJitCores", jitS / windowS);
     row.put("serverRssMiB", mib(rss));
     row.put(
         "clientCores",
@@ -434,6 +438,10 @@ public final class Main {
               s + 1,
               drainedS,
               loss.lost()));
+    }
+    String jitWarning = jitWarning(label, s + 1, jitS, cpuS);
+    if (jitWarning != null) {
+      res.warnings.add(jitWarning);
     }
     if (lag.p99Ms() > 5) {
       res.warnings.add(
@@ -582,5 +590,29 @@ public final class Main {
       // fall through
     }
     return Files.isDirectory(Path.of("bench")) ? Path.of("bench", "results") : Path.of("results");
+  }
+
+  /** Share of the servers' CPU in a window above which the JIT still warming up is reported. */
+  static final double JIT_WARNING_SHARE = 0.10;
+
+  /**
+   * A warning when the servers' JIT compilers took more than {@link #JIT_WARNING_SHARE} of their
+   * CPU in the window: the server was still warming up (a fresh Payara compiles for a minute or
+   * more under load), so its CPU per message is overstated. Null otherwise.
+   */
+  static String jitWarning(String label, int step, double jitS, double cpuS) {
+    if (Double.isNaN(jitS) || Double.isNaN(cpuS) || cpuS <= 0 || jitS / cpuS <= JIT_WARNING_SHARE) {
+      return null;
+    }
+    return String.format(
+        Locale.ROOT,
+        "%sstep %d: the server's JIT compiler threads used %.0f%% of its CPU in the window: it was"
+            + " still warming up, so CPU per message is overstated (%.1f of %.1f CPU-s). Run a"
+            + " throwaway first step, or a longer --warmup.",
+        label,
+        step,
+        100 * jitS / cpuS,
+        jitS,
+        cpuS);
   }
 }

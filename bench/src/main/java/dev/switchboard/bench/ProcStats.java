@@ -2,7 +2,9 @@ package dev.switchboard.bench;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -85,6 +87,35 @@ public final class ProcStats {
   public static CpuSnapshot readCpu(long pid) throws IOException {
     String s = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
     return parseStat(s, System.nanoTime());
+  }
+
+  /**
+   * CPU ticks (user + system) of the process's JIT compiler threads: HotSpot names them {@code C1
+   * CompilerThreadN} and {@code C2 CompilerThreadN}, which {@code comm} cuts to 15 characters.
+   */
+  public static long readJitTicks(long pid) throws IOException {
+    long ticks = 0;
+    try (DirectoryStream<Path> tasks =
+        Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : tasks) {
+        try {
+          if (isJitThread(Files.readString(task.resolve("comm"), StandardCharsets.UTF_8))) {
+            ticks +=
+                parseStat(Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII), 0)
+                    .totalTicks();
+          }
+        } catch (NoSuchFileException e) {
+          // the thread ended between the listing and the read
+        }
+      }
+    }
+    return ticks;
+  }
+
+  /** Whether a thread's {@code comm} is one of HotSpot's JIT compiler threads. */
+  static boolean isJitThread(String comm) {
+    String name = comm.strip();
+    return name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre");
   }
 
   public static OptionalLong readRssBytes(long pid) throws IOException {

@@ -35,6 +35,23 @@ class ProcStatsTest {
   }
 
   @Test
+  void recognisesHotSpotsJitCompilerThreadsByTheirCutNames() {
+    assertThat(ProcStats.isJitThread("C2 CompilerThre\n")).isTrue();
+    assertThat(ProcStats.isJitThread("C1 CompilerThre")).isTrue();
+    assertThat(ProcStats.isJitThread("http-thread-poo")).isFalse();
+    assertThat(ProcStats.isJitThread("CompilerThread0")).isFalse();
+  }
+
+  @Test
+  void jitTicksOfThisJvmAreFoundAndCannotExceedItsCpu() throws Exception {
+    long pid = ProcessHandle.current().pid();
+    long jit = ProcStats.readJitTicks(pid);
+    ProcStats.CpuSnapshot all = ProcStats.readCpu(pid);
+    // This JVM has compiled the test classes' callers by now: its compiler threads have run.
+    assertThat(jit).isPositive().isLessThanOrEqualTo(all.totalTicks());
+  }
+
+  @Test
   void cpuPerMessageFromTwoSnapshots() {
     ProcStats.CpuSnapshot before = ProcStats.parseStat(STAT_BEFORE, 0);
     ProcStats.CpuSnapshot after = ProcStats.parseStat(STAT_AFTER, 10_000_000_000L);
