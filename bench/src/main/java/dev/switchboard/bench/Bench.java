@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -558,20 +559,20 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     return s;
   }
 
-  /** CPU ticks of the servers' JIT compiler threads (summed over --server-pid), or -1. */
-  long jitTicks() {
+  /** Ticks of every JIT compiler thread of the --server-pid processes, or null. */
+  Map<String, Long> jitTicks() {
     if (args.serverPids.isEmpty()) {
-      return -1;
+      return null;
     }
-    long sum = 0;
+    Map<String, Long> all = new HashMap<>();
     for (long pid : args.serverPids) {
       try {
-        sum += ProcStats.readJitTicks(pid);
+        all.putAll(ProcStats.readJitTicks(pid));
       } catch (IOException | RuntimeException e) {
-        return -1;
+        return null;
       }
     }
-    return sum;
+    return all;
   }
 
   /** Sum of VmRSS over --server-pid, or -1 when unavailable. */

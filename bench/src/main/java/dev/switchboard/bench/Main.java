@@ -354,11 +354,11 @@ public final class Main {
     Bench.sleepUntil(from);
     b.stage = label + "step " + (s + 1) + "/" + steps.size() + " measure";
     List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
-    long jit0 = b.jitTicks();
+    Map<String, Long> jit0 = b.jitTicks();
     ProcStats.CpuSnapshot self0 = Bench.selfCpu();
     Bench.sleepUntil(to);
     List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
-    long jit1 = b.jitTicks();
+    Map<String, Long> jit1 = b.jitTicks();
     ProcStats.CpuSnapshot self1 = Bench.selfCpu();
     b.stopSenders();
     b.stage = label + "step " + (s + 1) + "/" + steps.size() + " drain";
@@ -401,7 +401,10 @@ public final class Main {
     row.put(
         "serverCpuUsPerMsg",
         Double.isNaN(cpuS) || loss.received() == 0 ? Double.NaN : cpuS * 1e6 / loss.received());
-    double jitS = jit0 < 0 || jit1 < 0 ? Double.NaN : (double) (jit1 - jit0) / clk;
+    double jitS =
+        jit0 == null || jit1 == null
+            ? Double.NaN
+            : (double) ProcStats.jitTicksBetween(jit0, jit1) / clk;
     row.put("serverJitCores", jitS / windowS);
     row.put("serverRssMiB", mib(rss));
     row.put(

@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
@@ -90,26 +91,42 @@ public final class ProcStats {
   }
 
   /**
-   * CPU ticks (user + system) of the process's JIT compiler threads: HotSpot names them {@code C1
-   * CompilerThreadN} and {@code C2 CompilerThreadN}, which {@code comm} cuts to 15 characters.
+   * CPU ticks (user + system) of each of the process's JIT compiler threads, by thread id: HotSpot
+   * names them {@code C1 CompilerThreadN} and {@code C2 CompilerThreadN}, which {@code comm} cuts
+   * to 15 characters. HotSpot starts and ends compiler threads as the work needs, so compare two
+   * readings with {@link #jitTicksBetween}, thread by thread.
    */
-  public static long readJitTicks(long pid) throws IOException {
-    long ticks = 0;
+  public static Map<String, Long> readJitTicks(long pid) throws IOException {
+    Map<String, Long> ticks = new HashMap<>();
     try (DirectoryStream<Path> tasks =
         Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
       for (Path task : tasks) {
         try {
           if (isJitThread(Files.readString(task.resolve("comm"), StandardCharsets.UTF_8))) {
-            ticks +=
+            ticks.put(
+                pid + "/" + task.getFileName(),
                 parseStat(Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII), 0)
-                    .totalTicks();
+                    .totalTicks());
           }
-        } catch (NoSuchFileException e) {
+        } catch (IOException e) {
           // the thread ended between the listing and the read
         }
       }
     }
     return ticks;
+  }
+
+  /**
+   * JIT ticks spent between two readings: per thread, what it added (all of it for a thread that
+   * started in between). A thread that ended in between is missing from {@code after}, and its
+   * ticks in the window with it, so this can read low, never negative.
+   */
+  public static long jitTicksBetween(Map<String, Long> before, Map<String, Long> after) {
+    long sum = 0;
+    for (Map.Entry<String, Long> e : after.entrySet()) {
+      sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
+    }
+    return sum;
   }
 
   /** Whether a thread's {@code comm} is one of HotSpot's JIT compiler threads. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ProcStatsTest {
@@ -45,10 +46,19 @@ class ProcStatsTest {
   @Test
   void jitTicksOfThisJvmAreFoundAndCannotExceedItsCpu() throws Exception {
     long pid = ProcessHandle.current().pid();
-    long jit = ProcStats.readJitTicks(pid);
+    long jit = ProcStats.jitTicksBetween(Map.of(), ProcStats.readJitTicks(pid));
     ProcStats.CpuSnapshot all = ProcStats.readCpu(pid);
     // This JVM has compiled the test classes' callers by now: its compiler threads have run.
     assertThat(jit).isPositive().isLessThanOrEqualTo(all.totalTicks());
+  }
+
+  @Test
+  void jitTicksAreComparedThreadByThreadAsCompilerThreadsComeAndGo() {
+    Map<String, Long> before = Map.of("1/10", 500L, "1/11", 300L);
+    // 1/10 compiled 40 more ticks, 1/11 ended (its ticks leave the sum), 1/12 started with 25.
+    Map<String, Long> after = Map.of("1/10", 540L, "1/12", 25L);
+    assertThat(ProcStats.jitTicksBetween(before, after)).isEqualTo(65);
+    assertThat(ProcStats.jitTicksBetween(after, before)).as("never negative").isEqualTo(300);
   }
 
   @Test
