@@ -271,6 +271,7 @@ public class ClusterProducer {
     if (redis == null) {
       return;
     }
+    redisBus.stopRetrying(); // a publish that fails now is dropped, not held for seconds
     io.shutdown(); // queued seat releases from the drain still run, then announce the leaves
     try {
       if (!io.awaitTermination(3, TimeUnit.SECONDS)) {

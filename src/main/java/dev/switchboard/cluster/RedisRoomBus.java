@@ -43,7 +43,10 @@ final class RedisRoomBus implements RoomBus {
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
   private static final int SUBSCRIBE_ATTEMPTS = 3;
 
-  /** Tries of one publish while Redis is up: about 7 s of back-off (100 ms doubling to 1 s). */
+  /**
+   * Tries of one publish while Redis is up: 6.5 s of back-off between them (100 ms doubling to 1
+   * s), each try itself bounded by Redisson's command timeout.
+   */
   static final int PUBLISH_ATTEMPTS = 10;
 
   /** The sequence number of envelopes that are not deduplicated (the reaper's). */
@@ -61,6 +64,7 @@ final class RedisRoomBus implements RoomBus {
   private final ConcurrentMap<RoomId, Subscription> subscriptions = new ConcurrentHashMap<>();
   private final ConcurrentMap<PeerId, Outgoing> senders = new ConcurrentHashMap<>();
   private volatile Receiver receiver = (room, frame, sentAt) -> {};
+  private volatile boolean stopping;
 
   /** One room this instance listens to, and the members it knows of on other instances. */
   private record Subscription(
@@ -299,34 +303,49 @@ final class RedisRoomBus implements RoomBus {
      * thread did not write within its retry interval ("Command still hasn't been written into
      * connection"): the cross-instance benchmark lost up to 324 frames a run that way before these
      * retries. Frames that queue meanwhile count towards the sender's backlog limit, which closes
-     * the sender with 1013 rather than queueing without bound. (Hand-written for the reason given
-     * at {@link RedisRoomBus#subscribe}.)
+     * the sender with 1013 rather than queueing without bound. A stopping server does not try again
+     * ({@link RedisRoomBus#stopRetrying}). (Hand-written for the reason given at {@link
+     * RedisRoomBus#subscribe}.)
      */
     private void publish(String envelope, int frames, int attempt) {
       long start = System.nanoTime();
-      topic
-          .publishAsync(envelope)
-          .whenComplete(
-              (receivers, error) -> {
-                publishNanos.accept(System.nanoTime() - start);
-                if (error == null) {
-                  if (frames > 0) {
-                    events.busFrames(RoomBus.Direction.PUBLISHED, frames);
-                  }
-                  flush();
-                } else if (attempt < PUBLISH_ATTEMPTS
-                    && healthy.getAsBoolean()
-                    && !redis.isShuttingDown()) {
-                  LOG.log(Level.FINE, "Publish failed; trying again", error);
-                  CompletableFuture.delayedExecutor(
-                          Math.min(1_000, 50L << attempt), TimeUnit.MILLISECONDS)
-                      .execute(() -> publish(envelope, frames, attempt + 1));
-                } else {
-                  LOG.log(Level.FINE, "Publish failed", error);
-                  events.busDiscarded(RoomBus.Discard.PUBLISH_FAILED, Math.max(1, frames));
-                  flush();
-                }
-              });
+      CompletionStage<Long> sent;
+      try {
+        sent = topic.publishAsync(envelope);
+      } catch (RuntimeException e) {
+        sent = CompletableFuture.failedFuture(e);
+      }
+      sent.whenComplete((receivers, error) -> published(envelope, frames, attempt, start, error));
+    }
+
+    /** After one try: the next envelope, or this one again; always one of them, whatever throws. */
+    private void published(String envelope, int frames, int attempt, long start, Throwable error) {
+      boolean again =
+          error != null
+              && attempt < PUBLISH_ATTEMPTS
+              && !stopping
+              && healthy.getAsBoolean()
+              && !redis.isShuttingDown();
+      try {
+        publishNanos.accept(System.nanoTime() - start);
+        if (error == null) {
+          if (frames > 0) {
+            events.busFrames(RoomBus.Direction.PUBLISHED, frames);
+          }
+        } else if (again) {
+          LOG.log(Level.FINE, "Publish failed; trying again", error);
+        } else {
+          LOG.log(Level.FINE, "Publish failed", error);
+          events.busDiscarded(RoomBus.Discard.PUBLISH_FAILED, Math.max(1, frames));
+        }
+      } finally {
+        if (again) {
+          CompletableFuture.delayedExecutor(Math.min(1_000, 50L << attempt), TimeUnit.MILLISECONDS)
+              .execute(() -> publish(envelope, frames, attempt + 1));
+        } else {
+          flush();
+        }
+      }
     }
   }
 
@@ -342,6 +361,14 @@ final class RedisRoomBus implements RoomBus {
         idle.notifyAll();
       }
     }
+  }
+
+  /**
+   * On shutdown, before {@link #awaitIdle}: failed publishes are no longer tried again, so that the
+   * leave announcements queued behind them go out in the little time left.
+   */
+  void stopRetrying() {
+    stopping = true;
   }
 
   /**

@@ -160,16 +160,18 @@ public class SignalingMetrics implements RoomEvents {
         busDiscards,
         RoomBus.Discard.values(),
         MetricNames.BUS_DISCARDS,
-        "Frames and announcements the Redis bus dropped, by reason: publish_failed and redis_down"
-            + " never reached the other instances; duplicate and superseded were delivered once"
-            + " already or by another listener; malformed were not understood",
+        "What the Redis bus dropped, by reason: publish_failed and redis_down count frames (or"
+            + " announcements) that never reached the other instances; duplicate, superseded and"
+            + " malformed count envelopes dropped on arrival (delivered once already, or by another"
+            + " listener, or not understood)",
         MetricNames.REASON,
         reason -> reason.name().toLowerCase(Locale.ROOT));
     busMissing =
         counter(
             MetricNames.BUS_MISSING,
-            "Envelopes of frames or announcements other instances published that never arrived"
-                + " here (gaps in a sender's numbering); should stay 0");
+            "Envelopes (an announcement or up to 256 frames) other instances published that"
+                + " never arrived here (gaps in a sender's numbering): given up on by the sender"
+                + " (its publish_failed) or lost by Redis or its client");
     JvmMetrics.builder().register(prometheus);
     fanoutLatency =
         latency(MetricNames.FANOUT_LATENCY, "Time to hand one frame to every local recipient");

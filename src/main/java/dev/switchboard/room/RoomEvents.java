@@ -39,8 +39,9 @@ public interface RoomEvents {
   default void busDiscarded(RoomBus.Discard reason, int count) {}
 
   /**
-   * {@code envelopes} envelopes another instance published never arrived here: a jump in that
-   * sender's numbering. Nothing on this side dropped them; the broker or its client did.
+   * {@code envelopes} envelopes (each one announcement or up to 256 frames) another instance
+   * published never arrived here: a jump in that sender's numbering. Either the sender gave up on a
+   * publish (it counts that as {@code publish_failed}) or Redis or its client lost it on the way.
    */
   default void busMissing(long envelopes) {}
 

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.redisson.Redisson;
+import org.redisson.api.RFuture;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.RedisTimeoutException;
@@ -95,6 +96,15 @@ class RedisRoomBusIT {
    */
   private static RedissonClient failingPublishes(
       RedissonClient client, AtomicInteger failuresLeft) {
+    return failingPublishes(client, failuresLeft, false);
+  }
+
+  /**
+   * As {@link #failingPublishes(RedissonClient, AtomicInteger)}; with {@code executed}, each failed
+   * publish first really happens, as when Redis ran a PUBLISH whose reply came too late.
+   */
+  private static RedissonClient failingPublishes(
+      RedissonClient client, AtomicInteger failuresLeft, boolean executed) {
     return (RedissonClient)
         Proxy.newProxyInstance(
             RedissonClient.class.getClassLoader(),
@@ -109,6 +119,9 @@ class RedisRoomBusIT {
                   new Class<?>[] {RTopic.class},
                   (p, m, a) -> {
                     if (m.getName().equals("publishAsync") && failuresLeft.getAndDecrement() > 0) {
+                      if (executed) {
+                        ((RFuture<?>) invoke(topic, m, a)).toCompletableFuture().join();
+                      }
                       return new CompletableFutureWrapper<Long>(
                           new RedisTimeoutException(
                               "Command still hasn't been written into connection!"));
@@ -176,6 +189,49 @@ class RedisRoomBusIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> senderCounts.published.get() == 51);
     assertThat(receiverCounts.received).hasValue(51);
     assertThat(receiverCounts.missing).hasValue(0);
+    sender.close(room);
+    receiver.close(room);
+  }
+
+  @Test
+  void aPublishThatRedisRanButReportedFailedIsDeliveredOnceAndItsRepeatDropped() {
+    RoomId room = new RoomId("bus-repeat-" + System.nanoTime());
+    AtomicInteger failuresLeft = new AtomicInteger();
+    Counts senderCounts = new Counts();
+    Counts receiverCounts = new Counts();
+    RedisRoomBus sender =
+        new RedisRoomBus(
+            failingPublishes(senderClient, failuresLeft, true),
+            "sender",
+            false,
+            () -> true,
+            nanos -> {},
+            senderCounts,
+            1 << 20);
+    RedisRoomBus receiver =
+        new RedisRoomBus(
+            receiverClient, "receiver", false, () -> true, nanos -> {}, receiverCounts, 1 << 20);
+    List<String> delivered = new CopyOnWriteArrayList<>();
+    sender.attach((r, frame, sentAt) -> {});
+    receiver.attach((r, frame, sentAt) -> delivered.add(frame.text()));
+    receiver.open(room);
+    receiver.ready(room).toCompletableFuture().join();
+    redis.call("HSET", RedisKeys.seats(room), "member-on-receiver", "receiver");
+    sender.open(room);
+    sender.ready(room).toCompletableFuture().join();
+    Peer member = TestPeers.peer(room);
+
+    failuresLeft.set(1); // Redis runs it, the sender hears of a failure and publishes it again
+    sender.publish(member, Frame.of("once"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> receiverCounts.discarded.get(RoomBus.Discard.DUPLICATE).get() == 1);
+    sender.publish(member, Frame.of("next"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() >= 2);
+
+    assertThat(delivered).containsExactly("once", "next");
+    assertThat(receiverCounts.missing).hasValue(0);
+    assertThat(senderCounts.published).hasValue(2);
     sender.close(room);
     receiver.close(room);
   }
