@@ -92,16 +92,9 @@ class RedisRoomBusIT {
 
   /**
    * {@code client}, except that its topics fail the next {@code failuresLeft} publishes, as
-   * Redisson does when its I/O thread could not write a command in time.
-   */
-  private static RedissonClient failingPublishes(
-      RedissonClient client, AtomicInteger failuresLeft) {
-    return failingPublishes(client, failuresLeft, false);
-  }
-
-  /**
-   * As {@link #failingPublishes(RedissonClient, AtomicInteger)}; with {@code executed}, each failed
-   * publish first really happens, as when Redis ran a PUBLISH whose reply came too late.
+   * Redisson does when its I/O thread could not write a command in time. With {@code executed},
+   * each of those publishes first really happens, as when Redis ran a PUBLISH whose reply came too
+   * late.
    */
   private static RedissonClient failingPublishes(
       RedissonClient client, AtomicInteger failuresLeft, boolean executed) {
@@ -140,143 +133,130 @@ class RedisRoomBusIT {
     }
   }
 
+  /**
+   * One room across two buses: {@code sender} (its publishes failing as {@code failuresLeft} and
+   * {@code executed} say) and {@code receiver}, whose member the sender knows of, and what each
+   * counted and the receiver delivered.
+   */
+  private record Link(
+      RoomId room,
+      AtomicInteger failuresLeft,
+      RedisRoomBus sender,
+      Counts senderCounts,
+      Peer member,
+      RedisRoomBus receiver,
+      Counts receiverCounts,
+      List<String> delivered) {
+
+    static Link open(String name, boolean executed) {
+      RoomId room = new RoomId(name + "-" + System.nanoTime());
+      AtomicInteger failuresLeft = new AtomicInteger();
+      Counts senderCounts = new Counts();
+      Counts receiverCounts = new Counts();
+      RedisRoomBus sender =
+          new RedisRoomBus(
+              failingPublishes(senderClient, failuresLeft, executed),
+              "sender",
+              false,
+              () -> true,
+              nanos -> {},
+              senderCounts,
+              1 << 20);
+      RedisRoomBus receiver =
+          new RedisRoomBus(
+              receiverClient, "receiver", false, () -> true, nanos -> {}, receiverCounts, 1 << 20);
+      List<String> delivered = new CopyOnWriteArrayList<>();
+      sender.attach((r, frame, sentAt) -> {});
+      receiver.attach((r, frame, sentAt) -> delivered.add(frame.text()));
+      receiver.open(room);
+      receiver.ready(room).toCompletableFuture().join();
+      // The receiving instance's member, as its seat in Redis: the sender reads it when it opens.
+      redis.call("HSET", RedisKeys.seats(room), "member-on-receiver", "receiver");
+      sender.open(room);
+      sender.ready(room).toCompletableFuture().join();
+      return new Link(
+          room,
+          failuresLeft,
+          sender,
+          senderCounts,
+          TestPeers.peer(room),
+          receiver,
+          receiverCounts,
+          delivered);
+    }
+
+    boolean send(String text) {
+      return sender.publish(member, Frame.of(text));
+    }
+
+    void close() {
+      sender.close(room);
+      receiver.close(room);
+    }
+  }
+
   @Test
   void framesWhosePublishFailsWhileRedisIsUpAreSentAgainInOrderAndDeliveredOnce() {
-    RoomId room = new RoomId("bus-retry-" + System.nanoTime());
-    AtomicInteger failuresLeft = new AtomicInteger();
-    Counts senderCounts = new Counts();
-    Counts receiverCounts = new Counts();
-    RedisRoomBus sender =
-        new RedisRoomBus(
-            failingPublishes(senderClient, failuresLeft),
-            "sender",
-            false,
-            () -> true,
-            nanos -> {},
-            senderCounts,
-            1 << 20);
-    RedisRoomBus receiver =
-        new RedisRoomBus(
-            receiverClient, "receiver", false, () -> true, nanos -> {}, receiverCounts, 1 << 20);
-    List<String> delivered = new CopyOnWriteArrayList<>();
-    sender.attach((r, frame, sentAt) -> {});
-    receiver.attach((r, frame, sentAt) -> delivered.add(frame.text()));
-    receiver.open(room);
-    receiver.ready(room).toCompletableFuture().join();
-    // The receiving instance's member, as its seat in Redis: the sender reads it when it opens.
-    redis.call("HSET", RedisKeys.seats(room), "member-on-receiver", "receiver");
-    sender.open(room);
-    sender.ready(room).toCompletableFuture().join();
-    Peer member = TestPeers.peer(room);
+    Link link = Link.open("bus-retry", false);
 
-    assertThat(sender.publish(member, Frame.of("f0"))).isTrue();
-    await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() == 1);
-    failuresLeft.set(3); // the next publish fails three times in a row
+    assertThat(link.send("f0")).isTrue();
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.delivered().size() == 1);
+    link.failuresLeft().set(3); // the next publish fails three times in a row
     for (int i = 1; i <= 50; i++) {
-      assertThat(sender.publish(member, Frame.of("f" + i))).isTrue();
+      assertThat(link.send("f" + i)).isTrue();
     }
     await()
         .atMost(Duration.ofSeconds(20))
         .until(
             () ->
-                delivered.size() >= 51
-                    || senderCounts.discarded.get(RoomBus.Discard.PUBLISH_FAILED).get() > 0);
+                link.delivered().size() >= 51
+                    || link.senderCounts().discarded.get(RoomBus.Discard.PUBLISH_FAILED).get() > 0);
 
-    assertThat(delivered)
+    assertThat(link.delivered())
         .containsExactlyElementsOf(
             java.util.stream.IntStream.rangeClosed(0, 50).mapToObj(i -> "f" + i).toList());
-    assertThat(senderCounts.discarded.get(RoomBus.Discard.PUBLISH_FAILED)).hasValue(0);
-    await().atMost(Duration.ofSeconds(10)).until(() -> senderCounts.published.get() == 51);
-    assertThat(receiverCounts.received).hasValue(51);
-    assertThat(receiverCounts.missing).hasValue(0);
-    sender.close(room);
-    receiver.close(room);
+    assertThat(link.senderCounts().discarded.get(RoomBus.Discard.PUBLISH_FAILED)).hasValue(0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.senderCounts().published.get() == 51);
+    assertThat(link.receiverCounts().received).hasValue(51);
+    assertThat(link.receiverCounts().missing).hasValue(0);
+    link.close();
   }
 
   @Test
   void aPublishThatRedisRanButReportedFailedIsDeliveredOnceAndItsRepeatDropped() {
-    RoomId room = new RoomId("bus-repeat-" + System.nanoTime());
-    AtomicInteger failuresLeft = new AtomicInteger();
-    Counts senderCounts = new Counts();
-    Counts receiverCounts = new Counts();
-    RedisRoomBus sender =
-        new RedisRoomBus(
-            failingPublishes(senderClient, failuresLeft, true),
-            "sender",
-            false,
-            () -> true,
-            nanos -> {},
-            senderCounts,
-            1 << 20);
-    RedisRoomBus receiver =
-        new RedisRoomBus(
-            receiverClient, "receiver", false, () -> true, nanos -> {}, receiverCounts, 1 << 20);
-    List<String> delivered = new CopyOnWriteArrayList<>();
-    sender.attach((r, frame, sentAt) -> {});
-    receiver.attach((r, frame, sentAt) -> delivered.add(frame.text()));
-    receiver.open(room);
-    receiver.ready(room).toCompletableFuture().join();
-    redis.call("HSET", RedisKeys.seats(room), "member-on-receiver", "receiver");
-    sender.open(room);
-    sender.ready(room).toCompletableFuture().join();
-    Peer member = TestPeers.peer(room);
+    Link link = Link.open("bus-repeat", true);
 
-    failuresLeft.set(1); // Redis runs it, the sender hears of a failure and publishes it again
-    sender.publish(member, Frame.of("once"));
+    // Redis runs the next publish, and the sender hears of a failure and publishes it again.
+    link.failuresLeft().set(1);
+    link.send("once");
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> receiverCounts.discarded.get(RoomBus.Discard.DUPLICATE).get() == 1);
-    sender.publish(member, Frame.of("next"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() >= 2);
+        .until(() -> link.receiverCounts().discarded.get(RoomBus.Discard.DUPLICATE).get() == 1);
+    link.send("next");
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.delivered().size() >= 2);
 
-    assertThat(delivered).containsExactly("once", "next");
-    assertThat(receiverCounts.missing).hasValue(0);
-    assertThat(senderCounts.published).hasValue(2);
-    sender.close(room);
-    receiver.close(room);
+    assertThat(link.delivered()).containsExactly("once", "next");
+    assertThat(link.receiverCounts().missing).hasValue(0);
+    assertThat(link.senderCounts().published).hasValue(2);
+    link.close();
   }
 
   @Test
   void aPublishThatNeverSucceedsIsCountedAndTheGapIsSeenByTheReceiver() {
-    RoomId room = new RoomId("bus-gap-" + System.nanoTime());
-    AtomicInteger failuresLeft = new AtomicInteger();
-    Counts senderCounts = new Counts();
-    Counts receiverCounts = new Counts();
-    RedisRoomBus sender =
-        new RedisRoomBus(
-            failingPublishes(senderClient, failuresLeft),
-            "sender",
-            false,
-            () -> true,
-            nanos -> {},
-            senderCounts,
-            1 << 20);
-    RedisRoomBus receiver =
-        new RedisRoomBus(
-            receiverClient, "receiver", false, () -> true, nanos -> {}, receiverCounts, 1 << 20);
-    List<String> delivered = new CopyOnWriteArrayList<>();
-    sender.attach((r, frame, sentAt) -> {});
-    receiver.attach((r, frame, sentAt) -> delivered.add(frame.text()));
-    receiver.open(room);
-    receiver.ready(room).toCompletableFuture().join();
-    redis.call("HSET", RedisKeys.seats(room), "member-on-receiver", "receiver");
-    sender.open(room);
-    sender.ready(room).toCompletableFuture().join();
-    Peer member = TestPeers.peer(room);
+    Link link = Link.open("bus-gap", false);
 
-    sender.publish(member, Frame.of("before"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() == 1);
-    failuresLeft.set(RedisRoomBus.PUBLISH_ATTEMPTS); // every try of the next publish fails
-    sender.publish(member, Frame.of("lost"));
+    link.send("before");
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.delivered().size() == 1);
+    link.failuresLeft().set(RedisRoomBus.PUBLISH_ATTEMPTS); // every try of the next publish fails
+    link.send("lost");
     await()
         .atMost(Duration.ofSeconds(30))
-        .until(() -> senderCounts.discarded.get(RoomBus.Discard.PUBLISH_FAILED).get() == 1);
-    sender.publish(member, Frame.of("after"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() == 2);
+        .until(() -> link.senderCounts().discarded.get(RoomBus.Discard.PUBLISH_FAILED).get() == 1);
+    link.send("after");
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.delivered().size() == 2);
 
-    assertThat(delivered).containsExactly("before", "after");
-    assertThat(receiverCounts.missing).as("one envelope never arrived").hasValue(1);
-    sender.close(room);
-    receiver.close(room);
+    assertThat(link.delivered()).containsExactly("before", "after");
+    assertThat(link.receiverCounts().missing).as("one envelope never arrived").hasValue(1);
+    link.close();
   }
 }
