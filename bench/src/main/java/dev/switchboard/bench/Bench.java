@@ -629,6 +629,27 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     return s;
   }
 
+  /**
+   * The kernel's share of the CPU time of all the servers between the snapshots (see {@link
+   * ProcStats#kernelShare}); NaN when a server could not be read or used no CPU.
+   */
+  static double kernelShare(List<ProcStats.CpuSnapshot> before, List<ProcStats.CpuSnapshot> after) {
+    if (before.isEmpty() || before.size() != after.size()) {
+      return Double.NaN;
+    }
+    long utime = 0;
+    long stime = 0;
+    for (int i = 0; i < before.size(); i++) {
+      if (before.get(i) == null || after.get(i) == null) {
+        return Double.NaN;
+      }
+      utime += after.get(i).utimeTicks() - before.get(i).utimeTicks();
+      stime += after.get(i).stimeTicks() - before.get(i).stimeTicks();
+    }
+    return ProcStats.kernelShare(
+        new ProcStats.CpuSnapshot(0, 0, 0), new ProcStats.CpuSnapshot(utime, stime, 0));
+  }
+
   Map<String, Object> errorSummary() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("connectFailures", connectFailures.sum());

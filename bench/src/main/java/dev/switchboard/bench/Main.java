@@ -139,7 +139,11 @@ public final class Main {
     long rss0 = b.rssBytes();
     double heap0 = b.heapBytes();
     b.startProgress(null);
+    List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
+    Map<String, Long> jit0 = b.jitTicks();
     double openSeconds = b.openRooms(a.clients / 2, a.url, a.url);
+    List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
+    Map<String, Long> jit1 = b.jitTicks();
     int opened = b.connected.get();
     long firstStart = b.firstConnectNanos.get();
     long lastOpen = b.lastOpenNanos.get();
@@ -162,6 +166,27 @@ public final class Main {
     row.put("connectPerS", Double.isNaN(connectSpan) ? Double.NaN : opened / connectSpan);
     row.put("openAndConfirmS", openSeconds);
     row.putAll(LatencySummary.of(b.handshake.getIntervalHistogram()).toMap("handshake"));
+    // What opening costs the server: handshake, join and the room's confirmation, per connection.
+    double connectCpuS = Bench.cpuSeconds(cpu0, cpu1, ProcStats.clockTicksPerSecond());
+    row.put("connectServerCpuS", connectCpuS);
+    row.put(
+        "serverCpuUsPerConnection",
+        Double.isNaN(connectCpuS) || opened == 0 ? Double.NaN : connectCpuS * 1e6 / opened);
+    row.put("connectKernelShare", Bench.kernelShare(cpu0, cpu1));
+    double connectJitS =
+        jit0 == null || jit1 == null
+            ? Double.NaN
+            : (double) ProcStats.jitTicksBetween(jit0, jit1) / ProcStats.clockTicksPerSecond();
+    row.put("connectJitShare", connectJitS / connectCpuS);
+    if (!Double.isNaN(connectJitS) && connectJitS > JIT_WARNING_SHARE * connectCpuS) {
+      res.warnings.add(
+          String.format(
+              Locale.ROOT,
+              "the server's JIT compiler threads used %.0f%% of its CPU while the clients connected:"
+                  + " CPU per connection is overstated. Connect once to warm the server up and"
+                  + " measure a second run.",
+              100 * connectJitS / connectCpuS));
+    }
     row.put("serverRssBeforeMiB", mib(rss0));
     row.put("serverRssConnectedMiB", mib(rss1));
     row.put("serverRssAfterHoldMiB", mib(rss2));
@@ -309,6 +334,8 @@ public final class Main {
     r.put("cpuUsPerMsg", ours.get("serverCpuUsPerMsg"));
     r.put("baselineCpuUsPerMsg", base.get("serverCpuUsPerMsg"));
     r.put("cpuEfficiency", ratio(base.get("serverCpuUsPerMsg"), ours.get("serverCpuUsPerMsg")));
+    r.put("kernelShare", ours.get("serverKernelShare"));
+    r.put("baselineKernelShare", base.get("serverKernelShare"));
     r.put("deliveredPerS", ours.get("deliveredPerS"));
     r.put("baselineDeliveredPerS", base.get("deliveredPerS"));
     r.put("deliveredRatio", ratio(ours.get("deliveredPerS"), base.get("deliveredPerS")));
@@ -406,6 +433,7 @@ public final class Main {
             ? Double.NaN
             : (double) ProcStats.jitTicksBetween(jit0, jit1) / clk;
     row.put("serverJitCores", jitS / windowS);
+    row.put("serverKernelShare", Bench.kernelShare(cpu0, cpu1));
     row.put("serverRssMiB", mib(rss));
     row.put(
         "clientCores",

@@ -79,6 +79,21 @@ public final class ProcStats {
     return (double) ticks / clockTicksPerSecond;
   }
 
+  /**
+   * Of the CPU time used between the snapshots, the share spent in the kernel (stime over utime +
+   * stime); NaN when no time was used. For a signaling server this is mostly socket reads and
+   * writes, epoll and thread wake-ups (futex): a cost per message that no change in the server's
+   * own code removes.
+   */
+  public static double kernelShare(CpuSnapshot before, CpuSnapshot after) {
+    long total = after.totalTicks() - before.totalTicks();
+    long kernel = after.stimeTicks() - before.stimeTicks();
+    if (total < 0 || kernel < 0) {
+      throw new IllegalArgumentException("CPU time went backwards: was the process restarted?");
+    }
+    return total == 0 ? Double.NaN : (double) kernel / total;
+  }
+
   /** Average cores busy between the snapshots (1.0 = one core fully used). */
   public static double coresUsed(CpuSnapshot before, CpuSnapshot after, long clockTicksPerSecond) {
     long wall = after.wallNanos() - before.wallNanos();

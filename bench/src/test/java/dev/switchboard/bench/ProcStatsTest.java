@@ -27,6 +27,34 @@ class ProcStatsTest {
   }
 
   @Test
+  void kernelShareIsSystemTimeOverAllTimeBetweenReadings() {
+    ProcStats.CpuSnapshot before = ProcStats.parseStat(STAT_BEFORE, 0);
+    ProcStats.CpuSnapshot after = ProcStats.parseStat(STAT_AFTER, 0);
+
+    // 400 user + 100 system ticks in between.
+    assertThat(ProcStats.kernelShare(before, after)).isCloseTo(0.2, within(1e-9));
+    assertThat(ProcStats.kernelShare(after, after)).isNaN();
+    assertThatThrownBy(() -> ProcStats.kernelShare(after, before))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void kernelShareOfSeveralServersWeighsEachByItsCpu() {
+    var before =
+        java.util.List.of(
+            new ProcStats.CpuSnapshot(0, 0, 0), new ProcStats.CpuSnapshot(1000, 1000, 0));
+    // The first server used 300 user + 100 system ticks, the second 100 user + 500 system.
+    var after =
+        java.util.List.of(
+            new ProcStats.CpuSnapshot(300, 100, 0), new ProcStats.CpuSnapshot(1100, 1500, 0));
+
+    assertThat(Bench.kernelShare(before, after)).isCloseTo(0.6, within(1e-9));
+    java.util.List<ProcStats.CpuSnapshot> unreadable = new java.util.ArrayList<>(after);
+    unreadable.set(1, null);
+    assertThat(Bench.kernelShare(before, unreadable)).isNaN();
+  }
+
+  @Test
   void commandNameWithSpacesAndParenthesesDoesNotShiftFields() {
     String odd = "77 (my (odd) proc) R 1 77 1 0 -1 0 0 0 0 0 42 8 0 0 20 0 1 0 100 0 0";
     ProcStats.CpuSnapshot s = ProcStats.parseStat(odd, 0);

@@ -140,6 +140,10 @@ class ScenarioTest {
             "40",
             "--duration",
             "300ms",
+            // The mini server runs in this JVM: its CPU while the clients connect is this
+            // process's.
+            "--server-pid",
+            String.valueOf(ProcessHandle.current().pid()),
             "--out",
             dir.toString());
 
@@ -150,6 +154,8 @@ class ScenarioTest {
         .contains("\"opened\": 40")
         .contains("\"stillConnected\": 40")
         .contains("\"roomsConfirmed\": 20");
+    assertThat(number(json, "serverCpuUsPerConnection")).isPositive();
+    assertThat(number(json, "connectKernelShare")).isBetween(0.0, 1.0);
     // no /metrics on the mini server
     assertThat(json).contains("server heap unavailable");
   }
@@ -178,5 +184,13 @@ class ScenarioTest {
 
     String json = Files.readString(dir.resolve("result.json"));
     assertThat(json).contains("\"roomsReadyAtEnd\": 5").doesNotContain("\"joinCount\": 0,");
+  }
+
+  /** A number field of the result JSON (the first one of that name). */
+  static double number(String json, String field) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\"" + field + "\": ([-0-9.eE]+)").matcher(json);
+    assertThat(m.find()).as(field + " in " + json).isTrue();
+    return Double.parseDouble(m.group(1));
   }
 }
