@@ -107,7 +107,7 @@ final class InstanceLiveness {
    */
   void stop() {
     try {
-      store.call(() -> redis.getKeys().delete(RedisKeys.alive(instanceId)));
+      store.call(() -> redis.getKeys().deleteAsync(RedisKeys.alive(instanceId)));
     } catch (RuntimeException e) {
       LOG.log(Level.FINE, "Could not drop the liveness key; it expires by itself", e);
     }
@@ -118,12 +118,10 @@ final class InstanceLiveness {
     boolean nowUp;
     try {
       store.call(
-          () -> {
-            redis
-                .<String>getBucket(RedisKeys.alive(instanceId), StringCodec.INSTANCE)
-                .set(String.valueOf(System.currentTimeMillis()), ttl);
-            return null;
-          });
+          () ->
+              redis
+                  .<String>getBucket(RedisKeys.alive(instanceId), StringCodec.INSTANCE)
+                  .setAsync(String.valueOf(System.currentTimeMillis()), ttl));
       nowUp = true;
       failures = 0;
     } catch (RuntimeException e) {
@@ -153,12 +151,16 @@ final class InstanceLiveness {
   private boolean register() {
     try {
       if (store.call(
-          () -> redis.getBucket(RedisKeys.reaper(instanceId), StringCodec.INSTANCE).isExists())) {
+          () ->
+              redis
+                  .getBucket(RedisKeys.reaper(instanceId), StringCodec.INSTANCE)
+                  .isExistsAsync())) {
         LOG.fine("Another instance is freeing this one's seats; registering once it is done");
         return false;
       }
       store.call(
-          () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).add(instanceId));
+          () ->
+              redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).addAsync(instanceId));
       Set<String> live = new HashSet<>();
       localSeats
           .get()
@@ -194,7 +196,7 @@ final class InstanceLiveness {
             () ->
                 redis
                     .<String>getSet(RedisKeys.instanceSeats(holder), StringCodec.INSTANCE)
-                    .readAll());
+                    .readAllAsync());
     int freed = 0;
     for (String seat : listed) {
       if (keep.contains(seat)) {
@@ -218,7 +220,7 @@ final class InstanceLiveness {
     try {
       Set<String> instances =
           store.call(
-              () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).readAll());
+              () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).readAllAsync());
       for (String other : instances) {
         if (other.equals(instanceId) || reaping.contains(other)) {
           continue;
@@ -228,7 +230,7 @@ final class InstanceLiveness {
                 () ->
                     redis
                         .<String>getBucket(RedisKeys.alive(other), StringCodec.INSTANCE)
-                        .isExists());
+                        .isExistsAsync());
         if (!alive) {
           reapInstance(other);
         }
@@ -244,7 +246,7 @@ final class InstanceLiveness {
             () ->
                 redis
                     .getScript(StringCodec.INSTANCE)
-                    .<Long>eval(
+                    .<Long>evalAsync(
                         RedisKeys.alive(dead),
                         RScript.Mode.READ_WRITE,
                         CLAIM_REAP,
@@ -258,14 +260,14 @@ final class InstanceLiveness {
     reaping.add(dead);
     try {
       int freed = releaseSeatsOfDepartedMembers(dead, Set.of());
-      store.call(() -> redis.getKeys().delete(RedisKeys.instanceSeats(dead)));
+      store.call(() -> redis.getKeys().deleteAsync(RedisKeys.instanceSeats(dead)));
       store.call(
-          () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).remove(dead));
+          () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).removeAsync(dead));
       LOG.info(() -> "Instance " + dead + " stopped answering; freed its " + freed + " seats");
     } finally {
       reaping.remove(dead);
       try {
-        store.call(() -> redis.getKeys().delete(RedisKeys.reaper(dead)));
+        store.call(() -> redis.getKeys().deleteAsync(RedisKeys.reaper(dead)));
       } catch (RuntimeException e) {
         LOG.log(Level.FINE, "Could not drop the reaper key; it expires by itself", e);
       }

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
@@ -22,7 +23,7 @@ import org.redisson.client.codec.StringCodec;
  * room's record is kept for {@code ROOM_TTL_SECONDS}. Every instance also lists the seats it holds,
  * so that others can free them if it dies (see {@link InstanceLiveness}).
  *
- * <p>Calls block a small pool of their own (never the caller) and go through the {@link
+ * <p>Calls wait on a small pool of their own (never the caller) and go through the {@link
  * RedisGateway} circuit breaker.
  */
 final class RedisRoomStore implements RoomStore {
@@ -97,31 +98,29 @@ final class RedisRoomStore implements RoomStore {
         () ->
             redis
                 .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
-                .add(RedisKeys.seatEntry(room, peer)));
+                .addAsync(RedisKeys.seatEntry(room, peer)));
     boolean admitted =
         call(
-            () -> {
-              Long result =
-                  script()
-                      .eval(
-                          RedisKeys.seats(room),
-                          RScript.Mode.READ_WRITE,
-                          CLAIM,
-                          RScript.ReturnType.INTEGER,
-                          List.of(RedisKeys.seats(room), RedisKeys.room(room)),
-                          peer,
-                          instanceId,
-                          String.valueOf(capacity),
-                          String.valueOf(System.currentTimeMillis()),
-                          force ? "1" : "0");
-              return result != null && result == 1L;
-            });
+            () ->
+                script()
+                    .<Long>evalAsync(
+                        RedisKeys.seats(room),
+                        RScript.Mode.READ_WRITE,
+                        CLAIM,
+                        RScript.ReturnType.INTEGER,
+                        List.of(RedisKeys.seats(room), RedisKeys.room(room)),
+                        peer,
+                        instanceId,
+                        String.valueOf(capacity),
+                        String.valueOf(System.currentTimeMillis()),
+                        force ? "1" : "0")
+                    .thenApply(result -> result != null && result == 1L));
     if (!admitted) {
       call(
           () ->
               redis
                   .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
-                  .remove(RedisKeys.seatEntry(room, peer)));
+                  .removeAsync(RedisKeys.seatEntry(room, peer)));
     }
     return admitted;
   }
@@ -157,7 +156,7 @@ final class RedisRoomStore implements RoomStore {
         call(
             () ->
                 script()
-                    .<Long>eval(
+                    .<Long>evalAsync(
                         RedisKeys.seats(room),
                         RScript.Mode.READ_WRITE,
                         RELEASE,
@@ -170,12 +169,15 @@ final class RedisRoomStore implements RoomStore {
         () ->
             redis
                 .<String>getSet(RedisKeys.instanceSeats(holder), StringCodec.INSTANCE)
-                .remove(RedisKeys.seatEntry(room, peer)));
+                .removeAsync(RedisKeys.seatEntry(room, peer)));
     return removed != null && removed == 1L;
   }
 
-  /** Runs one Redis operation through the breaker, noting whether the breaker let it through. */
-  <T> T call(java.util.concurrent.Callable<T> operation) {
+  /**
+   * Runs one Redis operation through the breaker and waits for it (see {@link RedisGateway}),
+   * noting whether the breaker let it through.
+   */
+  <T> T call(Supplier<? extends CompletionStage<T>> operation) {
     try {
       T result = gateway.call(operation);
       circuitOpen = false;

@@ -74,6 +74,26 @@ public class RoomRegistry {
   }
 
   /**
+   * The claim's answer once the room's subscription is also ready; or the first failure of either,
+   * at once. ({@code thenCombine} alone would wait for both, so a claim refused after its 2 s bound
+   * would still wait for a subscription to a hung Redis to time out, several seconds more.)
+   */
+  static CompletableFuture<Boolean> joinedOrFailed(
+      CompletableFuture<Boolean> claim, CompletableFuture<Void> subscribed) {
+    CompletableFuture<Boolean> both = claim.thenCombine(subscribed, (admitted, ready) -> admitted);
+    claim.exceptionally(failed(both));
+    subscribed.exceptionally(failed(both));
+    return both;
+  }
+
+  private static <T> java.util.function.Function<Throwable, T> failed(CompletableFuture<?> target) {
+    return error -> {
+      target.completeExceptionally(error);
+      return null;
+    };
+  }
+
+  /**
    * Registers a new connection in its room and claims its seat. Frames the peer sends before the
    * claim completes are held and relayed in order once it does; a full room closes the connection
    * with {@link CloseCause#ROOM_FULL}.
@@ -94,9 +114,8 @@ public class RoomRegistry {
       close(peer, CloseCause.SERVICE_UNAVAILABLE);
       return peer;
     }
-    store
-        .claimSeat(roomId, peer.id())
-        .thenCombine(bus.ready(roomId), (admitted, subscribed) -> admitted)
+    CompletableFuture<Boolean> claim = store.claimSeat(roomId, peer.id()).toCompletableFuture();
+    joinedOrFailed(claim, bus.ready(roomId).toCompletableFuture())
         .whenComplete(
             (admitted, error) -> {
               if (error != null) {
@@ -105,7 +124,8 @@ public class RoomRegistry {
                     peer,
                     "Join refused with 1013: the room store failed: " + rootCause(error));
                 close(peer, CloseCause.SERVICE_UNAVAILABLE);
-                store.releaseSeat(roomId, peer.id()); // in case the claim landed after all
+                // Once the claim has settled, in case it landed after all.
+                claim.whenComplete((ignored, e) -> store.releaseSeat(roomId, peer.id()));
               } else if (!admitted) {
                 close(peer, CloseCause.ROOM_FULL);
               } else {

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Redis stopped for 20 s during traffic and started again: readiness tells the truth within 2 s,
  * members on the same instance keep relaying with nothing lost, new joins are refused with 1013,
- * and everything recovers by itself (re-subscribed, live members registered again).
+ * and everything recovers by itself (re-subscribed, live members registered again). A Redis that
+ * hangs instead (paused: the connection stays open, nothing answers) costs a join at most the
+ * gateway's 2 s bound, not Redisson's own timeouts and retries.
  */
 class RedisOutageIT {
 
@@ -142,5 +144,32 @@ class RedisOutageIT {
     assertThat(notReady).isLessThanOrEqualTo(Duration.ofSeconds(2));
     assertThat(lost).isZero();
     assertThat(outOfOrder).isZero();
+  }
+
+  @Test
+  void aJoinWhileRedisHangsIsRefusedWith1013WithinTheCallBound() {
+    // Every client's commands wait (the connections stay open): Redisson alone would wait 3 s per
+    // attempt and try twice before failing.
+    redis.call("CLIENT", "PAUSE", "8000", "ALL");
+    long paused = System.nanoTime();
+    TestClient refused = TestClient.attempt(a.room(SignalingIT.room()), Map.of(), List.of());
+    assertThat(refused.awaitClose())
+        .isEqualTo(new TestClient.Closed(1013, "Service unavailable", true));
+    Duration took = Duration.ofNanos(System.nanoTime() - paused);
+
+    // Once the pause is over; the failed calls may also have opened the breaker (CB_OPEN_MS,
+    // 10 s): joins are refused until it lets a call through again.
+    await("joins taken again")
+        .atMost(Duration.ofSeconds(40))
+        .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              Pair.join(a, SignalingIT.room());
+              return a.status("/readyz") == 200 && b.status("/readyz") == 200;
+            });
+    System.out.printf("[it] redis hanging: join refused with 1013 after %d ms%n", took.toMillis());
+    // 2 s for the seat claim's first command, plus the handshake on a busy machine.
+    assertThat(took).isLessThan(Duration.ofMillis(4_500));
   }
 }

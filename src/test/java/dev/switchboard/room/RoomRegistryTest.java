@@ -262,6 +262,33 @@ class RoomRegistryTest {
   }
 
   @Test
+  void aJoinFailsAsSoonAsItsClaimOrItsSubscriptionFailsWithoutWaitingForTheOther() {
+    CompletableFuture<Boolean> claim = new CompletableFuture<>();
+    CompletableFuture<Void> subscribed = new CompletableFuture<>();
+    CompletableFuture<Boolean> join = RoomRegistry.joinedOrFailed(claim, subscribed);
+    claim.completeExceptionally(new IllegalStateException("claim timed out"));
+    assertThat(join).isCompletedExceptionally(); // the subscription is still pending
+
+    CompletableFuture<Boolean> claim2 = new CompletableFuture<>();
+    CompletableFuture<Void> subscribed2 = new CompletableFuture<>();
+    CompletableFuture<Boolean> join2 = RoomRegistry.joinedOrFailed(claim2, subscribed2);
+    subscribed2.completeExceptionally(new IllegalStateException("subscribe failed"));
+    assertThat(join2).isCompletedExceptionally(); // the claim is still pending
+  }
+
+  @Test
+  void aJoinIsAnsweredOnlyOnceItsClaimAndItsSubscriptionAreBothDone() {
+    CompletableFuture<Boolean> claim = new CompletableFuture<>();
+    CompletableFuture<Void> subscribed = new CompletableFuture<>();
+    CompletableFuture<Boolean> join = RoomRegistry.joinedOrFailed(claim, subscribed);
+
+    claim.complete(true);
+    assertThat(join).isNotDone();
+    subscribed.complete(null);
+    assertThat(join).isCompletedWithValue(true);
+  }
+
+  @Test
   void refusesAJoinAtOnceWhileTheStoreIsNotReady() {
     PendingStore down =
         new PendingStore() {
