@@ -37,6 +37,10 @@ public class RedisGateway {
   /**
    * Starts one Redis operation and waits for its result, at most {@link #TIMEOUT_MS}. Throws what
    * the operation failed with, or a {@link TimeoutException}; either counts toward the breaker.
+   *
+   * <p>{@code operation} must return Redisson's own future (not one derived from it with {@code
+   * thenApply} and the like): cancelling that one is what stops Redisson from sending the command
+   * again on its retry after a timeout. A command Redis has already received cannot be recalled.
    */
   @CircuitBreaker(
       requestVolumeThreshold = 5,
@@ -59,6 +63,10 @@ public class RedisGateway {
     } catch (TimeoutException e) {
       answer.cancel(false);
       throw new TimeoutException("Redis did not answer within " + timeoutMs + " ms");
+    } catch (InterruptedException e) {
+      answer.cancel(false); // stopping: no retry of the command either
+      Thread.currentThread().interrupt();
+      throw e;
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof Exception failure) {

@@ -99,7 +99,7 @@ final class RedisRoomStore implements RoomStore {
             redis
                 .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
                 .addAsync(RedisKeys.seatEntry(room, peer)));
-    boolean admitted =
+    Long result =
         call(
             () ->
                 script()
@@ -113,8 +113,8 @@ final class RedisRoomStore implements RoomStore {
                         instanceId,
                         String.valueOf(capacity),
                         String.valueOf(System.currentTimeMillis()),
-                        force ? "1" : "0")
-                    .thenApply(result -> result != null && result == 1L));
+                        force ? "1" : "0"));
+    boolean admitted = result != null && result == 1L;
     if (!admitted) {
       call(
           () ->

@@ -124,7 +124,8 @@ public class RoomRegistry {
                     peer,
                     "Join refused with 1013: the room store failed: " + rootCause(error));
                 close(peer, CloseCause.SERVICE_UNAVAILABLE);
-                // Once the claim has settled, in case it landed after all.
+                // Once the claim has settled, in case it landed after all (best effort: a claim
+                // Redis received but had not answered may still run after this release).
                 claim.whenComplete((ignored, e) -> store.releaseSeat(roomId, peer.id()));
               } else if (!admitted) {
                 close(peer, CloseCause.ROOM_FULL);

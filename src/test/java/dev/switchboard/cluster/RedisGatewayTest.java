@@ -34,4 +34,18 @@ class RedisGatewayTest {
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(50_000_000L);
     assertThat(never).isCancelled();
   }
+
+  @Test
+  void anInterruptedWaitCancelsTheCommandAndKeepsTheInterrupt() {
+    CompletableFuture<Long> pending = new CompletableFuture<>();
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(() -> RedisGateway.await(pending, 1_000))
+          .isInstanceOf(InterruptedException.class);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+      assertThat(pending).isCancelled();
+    } finally {
+      Thread.interrupted(); // clear it for the next test
+    }
+  }
 }

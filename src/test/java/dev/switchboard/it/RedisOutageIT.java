@@ -152,22 +152,26 @@ class RedisOutageIT {
     // attempt and try twice before failing.
     redis.call("CLIENT", "PAUSE", "8000", "ALL");
     long paused = System.nanoTime();
-    TestClient refused = TestClient.attempt(a.room(SignalingIT.room()), Map.of(), List.of());
-    assertThat(refused.awaitClose())
-        .isEqualTo(new TestClient.Closed(1013, "Service unavailable", true));
-    Duration took = Duration.ofNanos(System.nanoTime() - paused);
-
-    // Once the pause is over; the failed calls may also have opened the breaker (CB_OPEN_MS,
-    // 10 s): joins are refused until it lets a call through again.
-    await("joins taken again")
-        .atMost(Duration.ofSeconds(40))
-        .pollInterval(Duration.ofMillis(500))
-        .ignoreExceptions()
-        .until(
-            () -> {
-              Pair.join(a, SignalingIT.room());
-              return a.status("/readyz") == 200 && b.status("/readyz") == 200;
-            });
+    TestClient.Closed closed;
+    Duration took;
+    try {
+      TestClient refused = TestClient.attempt(a.room(SignalingIT.room()), Map.of(), List.of());
+      closed = refused.awaitClose();
+      took = Duration.ofNanos(System.nanoTime() - paused);
+    } finally {
+      // Even if the join was not refused: the other test must not start while Redis is paused or
+      // the failed calls keep the breaker open (CB_OPEN_MS, 10 s) and joins are refused.
+      await("joins taken again")
+          .atMost(Duration.ofSeconds(40))
+          .pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                Pair.join(a, SignalingIT.room());
+                return a.status("/readyz") == 200 && b.status("/readyz") == 200;
+              });
+    }
+    assertThat(closed).isEqualTo(new TestClient.Closed(1013, "Service unavailable", true));
     System.out.printf("[it] redis hanging: join refused with 1013 after %d ms%n", took.toMillis());
     // 2 s for the seat claim's first command, plus the handshake on a busy machine.
     assertThat(took).isLessThan(Duration.ofMillis(4_500));

@@ -643,8 +643,13 @@ final class Bench implements WsClient.Listener, AutoCloseable {
       if (before.get(i) == null || after.get(i) == null) {
         return Double.NaN;
       }
-      utime += after.get(i).utimeTicks() - before.get(i).utimeTicks();
-      stime += after.get(i).stimeTicks() - before.get(i).stimeTicks();
+      long u = after.get(i).utimeTicks() - before.get(i).utimeTicks();
+      long k = after.get(i).stimeTicks() - before.get(i).stimeTicks();
+      if (u < 0 || k < 0) {
+        return Double.NaN; // that server restarted in between: no share to speak of
+      }
+      utime += u;
+      stime += k;
     }
     return ProcStats.kernelShare(
         new ProcStats.CpuSnapshot(0, 0, 0), new ProcStats.CpuSnapshot(utime, stime, 0));

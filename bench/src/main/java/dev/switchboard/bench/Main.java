@@ -177,8 +177,10 @@ public final class Main {
         jit0 == null || jit1 == null
             ? Double.NaN
             : (double) ProcStats.jitTicksBetween(jit0, jit1) / ProcStats.clockTicksPerSecond();
-    row.put("connectJitShare", connectJitS / connectCpuS);
-    if (!Double.isNaN(connectJitS) && connectJitS > JIT_WARNING_SHARE * connectCpuS) {
+    row.put("connectJitShare", connectCpuS > 0 ? connectJitS / connectCpuS : Double.NaN);
+    if (connectCpuS > 0
+        && !Double.isNaN(connectJitS)
+        && connectJitS > JIT_WARNING_SHARE * connectCpuS) {
       res.warnings.add(
           String.format(
               Locale.ROOT,

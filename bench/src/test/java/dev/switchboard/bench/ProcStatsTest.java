@@ -52,6 +52,11 @@ class ProcStatsTest {
     java.util.List<ProcStats.CpuSnapshot> unreadable = new java.util.ArrayList<>(after);
     unreadable.set(1, null);
     assertThat(Bench.kernelShare(before, unreadable)).isNaN();
+    // One server restarted (its ticks went back) while the other's grew: no share, not a blend.
+    var restarted =
+        java.util.List.of(
+            new ProcStats.CpuSnapshot(300, 100, 0), new ProcStats.CpuSnapshot(10, 5, 0));
+    assertThat(Bench.kernelShare(before, restarted)).isNaN();
   }
 
   @Test
