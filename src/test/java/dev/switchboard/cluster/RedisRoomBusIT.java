@@ -18,8 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -149,6 +151,11 @@ class RedisRoomBusIT {
       List<String> delivered) {
 
     static Link open(String name, boolean executed) {
+      return open(name, executed, () -> true);
+    }
+
+    /** As above, with the sender's liveness probe saying what {@code probeUp} says. */
+    static Link open(String name, boolean executed, BooleanSupplier probeUp) {
       RoomId room = new RoomId(name + "-" + System.nanoTime());
       AtomicInteger failuresLeft = new AtomicInteger();
       Counts senderCounts = new Counts();
@@ -158,7 +165,7 @@ class RedisRoomBusIT {
               failingPublishes(senderClient, failuresLeft, executed),
               "sender",
               false,
-              () -> true,
+              probeUp,
               nanos -> {},
               senderCounts,
               1 << 20);
@@ -257,6 +264,49 @@ class RedisRoomBusIT {
 
     assertThat(link.delivered()).containsExactly("before", "after");
     assertThat(link.receiverCounts().missing).as("one envelope never arrived").hasValue(1);
+    link.close();
+  }
+
+  @Test
+  void framesGoOutWhileTheProbeSaysDownButRedisAnswersAndAreDroppedOnceItStopsAnswering() {
+    AtomicBoolean probeUp = new AtomicBoolean(true);
+    Link link = Link.open("bus-slow-probe", false, probeUp::get);
+    link.send("f0");
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.delivered().size() == 1);
+
+    // The probe timed out on a busy machine, but Redis still answers publishes.
+    probeUp.set(false);
+    for (int i = 1; i <= 20; i++) {
+      assertThat(link.send("f" + i)).isTrue();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.delivered().size() >= 21);
+    assertThat(link.delivered())
+        .containsExactlyElementsOf(
+            java.util.stream.IntStream.rangeClosed(0, 20).mapToObj(i -> "f" + i).toList());
+    assertThat(link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN)).hasValue(0);
+
+    // Now no publish succeeds either: after a while the bus stops trying and drops frames.
+    link.failuresLeft().set(Integer.MAX_VALUE);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                !link.send("x")
+                    || link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN).get() > 0);
+    assertThat(link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN).get()).isPositive();
+    link.failuresLeft().set(0);
+    link.close();
+  }
+
+  @Test
+  void framesAreDroppedAtOnceWhenTheProbeSaysDownAndNoPublishEverSucceeded() {
+    Link link = Link.open("bus-down", false, () -> false);
+
+    assertThat(link.send("lost")).isTrue();
+
+    assertThat(link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN)).hasValue(1);
+    assertThat(link.senderCounts().published).hasValue(0);
     link.close();
   }
 }
