@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
@@ -595,15 +596,33 @@ final class Bench implements WsClient.Listener, AutoCloseable {
     return sum;
   }
 
-  /** Sum of used heap over the servers' metrics, or NaN when unavailable. */
-  double heapBytes() {
+  /** GC totals summed over the servers' metrics, or null when any is unavailable. */
+  PrometheusText.GcTotals gcTotals() {
+    PrometheusText.GcTotals sum = new PrometheusText.GcTotals(0, 0);
+    for (URI s : metricsServers()) {
+      Optional<PrometheusText.GcTotals> v = PrometheusText.fetchGcTotals(args.metricsUrlFor(s));
+      if (v.isEmpty()) {
+        return null;
+      }
+      sum = sum.plus(v.get());
+    }
+    return sum;
+  }
+
+  /** The servers whose metrics are read: both instances, unless one --metrics-url is given. */
+  private List<URI> metricsServers() {
     List<URI> servers = new ArrayList<>();
     servers.add(args.url);
     if (args.url2 != null && args.metricsUrl == null) {
       servers.add(args.url2);
     }
+    return servers;
+  }
+
+  /** Sum of used heap over the servers' metrics, or NaN when unavailable. */
+  double heapBytes() {
     double sum = 0;
-    for (URI s : servers) {
+    for (URI s : metricsServers()) {
       OptionalDouble v = PrometheusText.fetchUsedHeapBytes(args.metricsUrlFor(s));
       if (v.isEmpty()) {
         return Double.NaN;

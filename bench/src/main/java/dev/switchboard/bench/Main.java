@@ -346,6 +346,10 @@ public final class Main {
     r.put("p99Ms", ours.get("p99Ms"));
     r.put("baselineP99Ms", base.get("p99Ms"));
     r.put("p99Ratio", ratio(ours.get("p99Ms"), base.get("p99Ms")));
+    r.put("gcCount", ours.get("serverGcCount"));
+    r.put("baselineGcCount", base.get("serverGcCount"));
+    r.put("gcMeanPauseMs", ours.get("serverGcMeanPauseMs"));
+    r.put("baselineGcMeanPauseMs", base.get("serverGcMeanPauseMs"));
     return r;
   }
 
@@ -382,6 +386,7 @@ public final class Main {
     }
     Bench.sleepUntil(from);
     b.stage = label + "step " + (s + 1) + "/" + steps.size() + " measure";
+    PrometheusText.GcTotals gc0 = b.gcTotals(); // read outside the CPU window: a scrape costs CPU
     List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
     Map<String, Long> jit0 = b.jitTicks();
     ProcStats.CpuSnapshot self0 = Bench.selfCpu();
@@ -389,6 +394,7 @@ public final class Main {
     List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
     Map<String, Long> jit1 = b.jitTicks();
     ProcStats.CpuSnapshot self1 = Bench.selfCpu();
+    PrometheusText.GcTotals gc1 = b.gcTotals();
     b.stopSenders();
     b.stage = label + "step " + (s + 1) + "/" + steps.size() + " drain";
     double drainedS = drain(ph, to, a.drainNanos);
@@ -436,6 +442,12 @@ public final class Main {
             : (double) ProcStats.jitTicksBetween(jit0, jit1) / clk;
     row.put("serverJitCores", jitS / windowS);
     row.put("serverKernelShare", Bench.kernelShare(cpu0, cpu1));
+    PrometheusText.GcTotals gc = gc0 == null || gc1 == null ? null : gc1.minus(gc0);
+    row.put("serverGcCount", gc == null ? Double.NaN : gc.collections());
+    row.put("serverGcPauseMs", gc == null ? Double.NaN : gc.seconds() * 1e3);
+    row.put(
+        "serverGcMeanPauseMs",
+        gc == null || gc.collections() <= 0 ? Double.NaN : gc.seconds() * 1e3 / gc.collections());
     row.put("serverRssMiB", mib(rss));
     row.put(
         "clientCores",
@@ -443,7 +455,7 @@ public final class Main {
     res.rows.add(row);
     b.out.printf(
         Locale.ROOT,
-        "%sstep %d: offered %.0f msg/s, delivered %.0f msg/s, loss %d (%.3f%%), ooo %d, p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms%s%n",
+        "%sstep %d: offered %.0f msg/s, delivered %.0f msg/s, loss %d (%.3f%%), ooo %d, p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms%s%s%n",
         label,
         s + 1,
         offered,
@@ -458,9 +470,14 @@ public final class Main {
         Double.isNaN(cpuS)
             ? ""
             : String.format(
+                Locale.ROOT, ", server %.1f us CPU/msg", cpuS * 1e6 / Math.max(1, loss.received())),
+        gc == null || gc.collections() <= 0
+            ? ""
+            : String.format(
                 Locale.ROOT,
-                ", server %.1f us CPU/msg",
-                cpuS * 1e6 / Math.max(1, loss.received())));
+                ", %.0f GC pauses of %.1f ms mean",
+                gc.collections(),
+                gc.seconds() * 1e3 / gc.collections()));
     if (loss.lost() > 0 && drainedS >= a.drainNanos / 1e9 + DRAIN_EXTRA_NANOS / 1e9 - 0.5) {
       res.warnings.add(
           String.format(

@@ -43,4 +43,55 @@ class PrometheusTextTest {
   void absentMetricIsEmptySoItCanBeReportedUnavailable() {
     assertThat(PrometheusText.usedHeapBytes("# nothing here\nother_metric 1\n")).isEmpty();
   }
+
+  @Test
+  void gcTotalsAreSummedOverCollectorsInMicroProfileSpelling() {
+    String text =
+        String.join(
+            "\n",
+            "# TYPE gc_time_seconds_total counter",
+            "gc_time_seconds_total{mp_scope=\"base\",name=\"G1 Young Generation\"} 0.309",
+            "gc_time_seconds_total{mp_scope=\"base\",name=\"G1 Old Generation\"} 0.1",
+            "gc_total{mp_scope=\"base\",name=\"G1 Young Generation\"} 19.0",
+            "gc_total{mp_scope=\"base\",name=\"G1 Old Generation\"} 1.0",
+            "");
+
+    PrometheusText.GcTotals gc = PrometheusText.gcTotals(text).orElseThrow();
+
+    assertThat(gc.collections()).isEqualTo(20.0);
+    assertThat(gc.seconds()).isCloseTo(0.409, org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  @Test
+  void gcTotalsAreReadInThePrometheusClientSpellingToo() {
+    String text =
+        String.join(
+            "\n",
+            "jvm_gc_collection_seconds_count{gc=\"G1 Old Generation\"} 0",
+            "jvm_gc_collection_seconds_sum{gc=\"G1 Old Generation\"} 0.0",
+            "jvm_gc_collection_seconds_count{gc=\"G1 Young Generation\"} 7",
+            "jvm_gc_collection_seconds_sum{gc=\"G1 Young Generation\"} 0.25",
+            "");
+
+    assertThat(PrometheusText.gcTotals(text)).contains(new PrometheusText.GcTotals(7, 0.25));
+  }
+
+  @Test
+  void gcTotalsAreEmptyWithoutBothMetricsAndIgnoreLongerNames() {
+    assertThat(PrometheusText.gcTotals("gc_total{name=\"x\"} 3\n")).isEmpty();
+    assertThat(PrometheusText.sum("gc_total_extra 5\ngc_total{a=\"b\"} 2\n", "gc_total"))
+        .hasValue(2.0);
+    assertThat(PrometheusText.sum("gc_total{a=\"b\"} NaNish\n", "gc_total")).isEmpty();
+  }
+
+  @Test
+  void gcTotalsSubtractIntoWhatHappenedInAWindow() {
+    PrometheusText.GcTotals before = new PrometheusText.GcTotals(10, 0.2);
+    PrometheusText.GcTotals after = new PrometheusText.GcTotals(14, 0.28);
+
+    PrometheusText.GcTotals window = after.minus(before);
+
+    assertThat(window.collections()).isEqualTo(4.0);
+    assertThat(window.seconds()).isCloseTo(0.08, org.assertj.core.data.Offset.offset(1e-9));
+  }
 }
