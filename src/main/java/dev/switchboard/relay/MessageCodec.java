@@ -84,7 +84,16 @@ public class MessageCodec {
    * check per message); the generator does the same escaping without them.
    */
   public String encode(SignalMessage message) {
-    StringWriter out = new StringWriter(64);
+    return encode(message, 64);
+  }
+
+  /**
+   * As {@link #encode(SignalMessage)}, with room for {@code sizeHint} characters from the start:
+   * the length of the text the message was read from, so that a large offer is not copied into ever
+   * larger buffers while it is written (an SDP of 8 KiB went through eight of them).
+   */
+  public String encode(SignalMessage message, int sizeHint) {
+    StringWriter out = new StringWriter(Math.max(16, sizeHint));
     try (JsonGenerator g = GENERATORS.createGenerator(out)) {
       g.writeStartObject();
       if (message instanceof SignalMessage.Offer offer) {
@@ -178,10 +187,12 @@ public class MessageCodec {
 
   private static String requiredString(JsonObject object, String field) {
     JsonValue value = object.get(field);
-    if (!(value instanceof JsonString string) || string.getString().isEmpty()) {
+    // getString() copies the parsed characters into a new String on every call: call it once.
+    String text = value instanceof JsonString string ? string.getString() : "";
+    if (text.isEmpty()) {
       throw InvalidMessageException.schema(field + " must be a non-empty string");
     }
-    return string.getString();
+    return text;
   }
 
   private static String optionalString(JsonObject object, String field) {

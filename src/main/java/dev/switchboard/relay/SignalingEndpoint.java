@@ -96,7 +96,7 @@ public class SignalingEndpoint {
     try {
       SignalMessage message = context.codec().decode(text);
       context.metrics().received(typeOf(message));
-      context.registry().relay(sender, Frame.of(context.codec().encode(message)));
+      context.registry().relay(sender, Frame.of(context.codec().encode(message, text.length())));
     } catch (InvalidMessageException e) {
       reject(sender, e);
     }

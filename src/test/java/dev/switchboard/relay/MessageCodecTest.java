@@ -46,6 +46,27 @@ class MessageCodecTest {
     assertThat(codec.decode(written)).isEqualTo(message);
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 16, 9000, 100_000})
+  void writesTheSameWhateverTheSizeHint(int hint) {
+    String sdp =
+        "v=0\\r\\n" + "a=candidate:1 1 udp 2122260223 10.0.0.1 50000 typ host\\r\\n".repeat(150);
+    String json = "{\"type\":\"offer\",\"sdp\":\"" + sdp + "\"}";
+    SignalMessage message = codec.decode(json);
+
+    assertThat(codec.encode(message, hint)).isEqualTo(codec.encode(message)).isEqualTo(json);
+  }
+
+  @Test
+  void anEmptyRequiredStringIsRefused() {
+    assertThatThrownBy(() -> codec.decode("{\"type\":\"offer\",\"sdp\":\"\"}"))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessageContaining("sdp must be a non-empty string");
+    assertThatThrownBy(() -> codec.decode("{\"type\":\"offer\",\"sdp\":7}"))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessageContaining("sdp must be a non-empty string");
+  }
+
   private static jakarta.json.JsonValue parse(String json) {
     try (var reader = jakarta.json.Json.createReader(new java.io.StringReader(json))) {
       return reader.readValue();
