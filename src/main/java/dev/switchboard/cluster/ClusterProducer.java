@@ -113,6 +113,7 @@ public class ClusterProducer {
             config.instanceId(),
             redisson.isClusterConfig(),
             () -> live[0] != null && live[0].isUp(),
+            () -> live[0] != null && live[0].keyCertainlyAlive(),
             metrics::redisCommand,
             metrics.unproxied().get(),
             config.backpressureCloseThresholdBytes());

@@ -73,6 +73,13 @@ final class InstanceLiveness {
   private final Set<String> reaping = ConcurrentHashMap.newKeySet();
   private volatile boolean up;
   private volatile long upSince;
+
+  /**
+   * When the last probe that refreshed the liveness key of a registered instance started (Redis set
+   * the key's TTL after that); at first, long enough ago that the key counts as expired.
+   */
+  private volatile long refreshedAt;
+
   private int failures; // probe thread only
 
   InstanceLiveness(
@@ -88,6 +95,7 @@ final class InstanceLiveness {
     this.instanceId = instanceId;
     this.ttl = ttl;
     this.localSeats = localSeats;
+    this.refreshedAt = System.nanoTime() - ttl.toNanos();
   }
 
   void start(ScheduledExecutorService scheduler) {
@@ -99,6 +107,16 @@ final class InstanceLiveness {
 
   boolean isUp() {
     return up;
+  }
+
+  /**
+   * Whether the liveness key this registered instance last wrote is certainly still in Redis, with
+   * {@link RedisGateway#TIMEOUT_MS} to spare for a command under way: until then no other instance
+   * can reap this one's seats, even while the probe says Redis is down.
+   */
+  boolean keyCertainlyAlive() {
+    long spare = TimeUnit.MILLISECONDS.toNanos(RedisGateway.TIMEOUT_MS);
+    return System.nanoTime() - refreshedAt < ttl.toNanos() - spare;
   }
 
   /**
@@ -116,6 +134,8 @@ final class InstanceLiveness {
   void probe() {
     boolean wasUp = up;
     boolean nowUp;
+    boolean wrote = false;
+    long start = System.nanoTime();
     try {
       store.call(
           () ->
@@ -123,6 +143,7 @@ final class InstanceLiveness {
                   .<String>getBucket(RedisKeys.alive(instanceId), StringCodec.INSTANCE)
                   .setAsync(String.valueOf(System.currentTimeMillis()), ttl));
       nowUp = true;
+      wrote = true;
       failures = 0;
     } catch (RuntimeException e) {
       LOG.log(Level.FINE, "Redis probe failed", e);
@@ -131,6 +152,9 @@ final class InstanceLiveness {
     }
     if (nowUp && !wasUp) {
       nowUp = register();
+    }
+    if (wrote && nowUp) {
+      refreshedAt = start;
     }
     if (nowUp != wasUp) {
       upSince = System.nanoTime();

@@ -56,7 +56,10 @@ final class RedisRoomBus implements RoomBus {
    * through. Discarding frames then lost them for nothing: a two-instance benchmark at saturation
    * dropped 2,626 frames (6.6 % of a step) in the 1.2 s the probe said down, while every publish of
    * that time succeeded. Without Redis, publishes fail too, and the discarding starts this long
-   * after the last one that did not.
+   * after the last one that did not. Only while this instance's liveness key is certainly still
+   * alive, though ({@link InstanceLiveness#keyCertainlyAlive}): once it may have expired, another
+   * instance may have freed this one's seats and told their rooms they left, and frames from those
+   * members must not follow.
    */
   static final long ANSWERED_RECENTLY_NS = TimeUnit.SECONDS.toNanos(2);
 
@@ -67,6 +70,7 @@ final class RedisRoomBus implements RoomBus {
   private final String instanceId;
   private final boolean sharded;
   private final BooleanSupplier healthy;
+  private final BooleanSupplier keyAlive;
   private final LongConsumer publishNanos;
   private final RoomEvents events;
   private final long backlogLimitChars;
@@ -91,6 +95,7 @@ final class RedisRoomBus implements RoomBus {
       String instanceId,
       boolean sharded,
       BooleanSupplier healthy,
+      BooleanSupplier keyAlive,
       LongConsumer publishNanos,
       RoomEvents events,
       long backlogLimitChars) {
@@ -98,6 +103,7 @@ final class RedisRoomBus implements RoomBus {
     this.instanceId = instanceId;
     this.sharded = sharded;
     this.healthy = healthy;
+    this.keyAlive = keyAlive;
     this.publishNanos = publishNanos;
     this.events = events;
     this.backlogLimitChars = backlogLimitChars;
@@ -210,10 +216,11 @@ final class RedisRoomBus implements RoomBus {
 
   /**
    * Whether Redis can be published to: the probe says it is up, or a publish succeeded within
-   * {@link #ANSWERED_RECENTLY_NS}.
+   * {@link #ANSWERED_RECENTLY_NS} and this instance's liveness key is certainly still alive.
    */
   private boolean reachable() {
-    return healthy.getAsBoolean() || System.nanoTime() - lastAnswered < ANSWERED_RECENTLY_NS;
+    return healthy.getAsBoolean()
+        || (System.nanoTime() - lastAnswered < ANSWERED_RECENTLY_NS && keyAlive.getAsBoolean());
   }
 
   private Outgoing outgoing(Peer peer) {

@@ -151,11 +151,15 @@ class RedisRoomBusIT {
       List<String> delivered) {
 
     static Link open(String name, boolean executed) {
-      return open(name, executed, () -> true);
+      return open(name, executed, () -> true, () -> true);
     }
 
-    /** As above, with the sender's liveness probe saying what {@code probeUp} says. */
-    static Link open(String name, boolean executed, BooleanSupplier probeUp) {
+    /**
+     * As above, with the sender's liveness probe saying what {@code probeUp} says, and its liveness
+     * key certainly alive while {@code keyAlive} says so.
+     */
+    static Link open(
+        String name, boolean executed, BooleanSupplier probeUp, BooleanSupplier keyAlive) {
       RoomId room = new RoomId(name + "-" + System.nanoTime());
       AtomicInteger failuresLeft = new AtomicInteger();
       Counts senderCounts = new Counts();
@@ -166,12 +170,20 @@ class RedisRoomBusIT {
               "sender",
               false,
               probeUp,
+              keyAlive,
               nanos -> {},
               senderCounts,
               1 << 20);
       RedisRoomBus receiver =
           new RedisRoomBus(
-              receiverClient, "receiver", false, () -> true, nanos -> {}, receiverCounts, 1 << 20);
+              receiverClient,
+              "receiver",
+              false,
+              () -> true,
+              () -> true,
+              nanos -> {},
+              receiverCounts,
+              1 << 20);
       List<String> delivered = new CopyOnWriteArrayList<>();
       sender.attach((r, frame, sentAt) -> {});
       receiver.attach((r, frame, sentAt) -> delivered.add(frame.text()));
@@ -270,8 +282,10 @@ class RedisRoomBusIT {
   @Test
   void framesGoOutWhileTheProbeSaysDownButRedisAnswersAndAreDroppedOnceItStopsAnswering() {
     AtomicBoolean probeUp = new AtomicBoolean(true);
-    Link link = Link.open("bus-slow-probe", false, probeUp::get);
+    Link link = Link.open("bus-slow-probe", false, probeUp::get, () -> true);
     link.send("f0");
+    // The sender has heard Redis's answer (the receiver may get the frame before that).
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.senderCounts().published.get() == 1);
     await().atMost(Duration.ofSeconds(10)).until(() -> link.delivered().size() == 1);
 
     // The probe timed out on a busy machine, but Redis still answers publishes.
@@ -285,7 +299,8 @@ class RedisRoomBusIT {
             java.util.stream.IntStream.rangeClosed(0, 20).mapToObj(i -> "f" + i).toList());
     assertThat(link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN)).hasValue(0);
 
-    // Now no publish succeeds either: after a while the bus stops trying and drops frames.
+    // Now no publish succeeds either: after a while the bus gives up on what it holds and drops
+    // new frames. (Each poll sends one more frame: the drop happens when one is sent.)
     link.failuresLeft().set(Integer.MAX_VALUE);
     await()
         .atMost(Duration.ofSeconds(20))
@@ -295,13 +310,34 @@ class RedisRoomBusIT {
                 !link.send("x")
                     || link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN).get() > 0);
     assertThat(link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN).get()).isPositive();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> link.senderCounts().discarded.get(RoomBus.Discard.PUBLISH_FAILED).get() > 0);
     link.failuresLeft().set(0);
     link.close();
   }
 
   @Test
+  void framesAreDroppedWhenTheProbeSaysDownAndTheLivenessKeyMayHaveExpired() {
+    AtomicBoolean probeUp = new AtomicBoolean(true);
+    AtomicBoolean keyAlive = new AtomicBoolean(true);
+    Link link = Link.open("bus-key-expired", false, probeUp::get, keyAlive::get);
+    link.send("f0");
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.senderCounts().published.get() == 1);
+
+    // Publishes still succeed, but another instance may be freeing this one's seats by now.
+    probeUp.set(false);
+    keyAlive.set(false);
+    assertThat(link.send("late")).isTrue();
+
+    assertThat(link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN)).hasValue(1);
+    assertThat(link.senderCounts().published).hasValue(1);
+    link.close();
+  }
+
+  @Test
   void framesAreDroppedAtOnceWhenTheProbeSaysDownAndNoPublishEverSucceeded() {
-    Link link = Link.open("bus-down", false, () -> false);
+    Link link = Link.open("bus-down", false, () -> false, () -> true);
 
     assertThat(link.send("lost")).isTrue();
 
