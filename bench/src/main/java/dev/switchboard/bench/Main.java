@@ -329,6 +329,22 @@ public final class Main {
    * deliveredRatio} is delivered msgs/s over the baseline's; {@code p99Ratio} ours over the
    * baseline's.
    */
+  /** How early before the window the GC totals are scraped. */
+  static final long GC_SCRAPE_LEAD_NANOS = 300_000_000L;
+
+  /**
+   * The collections between two scrapes, or null when either is missing or they do not add up (a
+   * NaN, or fewer collections afterwards: the server restarted in between).
+   */
+  static PrometheusText.GcTotals gcBetween(
+      PrometheusText.GcTotals before, PrometheusText.GcTotals after) {
+    if (before == null || after == null) {
+      return null;
+    }
+    PrometheusText.GcTotals d = after.minus(before);
+    return d.collections() >= 0 && d.seconds() >= 0 ? d : null;
+  }
+
   static Map<String, Object> ratios(Map<String, Object> ours, Map<String, Object> base) {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("step", ours.get("step"));
@@ -384,9 +400,12 @@ public final class Main {
       b.startSender(r.a, perSender, padding);
       b.startSender(r.b, perSender, padding);
     }
+    // The GC totals are scraped just before the window (a scrape costs the server CPU), so that
+    // the CPU snapshots are still taken on time.
+    Bench.sleepUntil(from - GC_SCRAPE_LEAD_NANOS);
+    PrometheusText.GcTotals gc0 = b.gcTotals();
     Bench.sleepUntil(from);
     b.stage = label + "step " + (s + 1) + "/" + steps.size() + " measure";
-    PrometheusText.GcTotals gc0 = b.gcTotals(); // read outside the CPU window: a scrape costs CPU
     List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
     Map<String, Long> jit0 = b.jitTicks();
     ProcStats.CpuSnapshot self0 = Bench.selfCpu();
@@ -442,12 +461,12 @@ public final class Main {
             : (double) ProcStats.jitTicksBetween(jit0, jit1) / clk;
     row.put("serverJitCores", jitS / windowS);
     row.put("serverKernelShare", Bench.kernelShare(cpu0, cpu1));
-    PrometheusText.GcTotals gc = gc0 == null || gc1 == null ? null : gc1.minus(gc0);
+    PrometheusText.GcTotals gc = gcBetween(gc0, gc1);
     row.put("serverGcCount", gc == null ? Double.NaN : gc.collections());
     row.put("serverGcPauseMs", gc == null ? Double.NaN : gc.seconds() * 1e3);
     row.put(
         "serverGcMeanPauseMs",
-        gc == null || gc.collections() <= 0 ? Double.NaN : gc.seconds() * 1e3 / gc.collections());
+        gc == null || gc.collections() == 0 ? Double.NaN : gc.seconds() * 1e3 / gc.collections());
     row.put("serverRssMiB", mib(rss));
     row.put(
         "clientCores",
@@ -471,7 +490,7 @@ public final class Main {
             ? ""
             : String.format(
                 Locale.ROOT, ", server %.1f us CPU/msg", cpuS * 1e6 / Math.max(1, loss.received())),
-        gc == null || gc.collections() <= 0
+        gc == null || gc.collections() == 0
             ? ""
             : String.format(
                 Locale.ROOT,

@@ -94,4 +94,29 @@ class PrometheusTextTest {
     assertThat(window.collections()).isEqualTo(4.0);
     assertThat(window.seconds()).isCloseTo(0.08, org.assertj.core.data.Offset.offset(1e-9));
   }
+
+  @Test
+  void gcTotalsAreReadInTheOlderMicroProfileSpelling() {
+    String text =
+        "base_gc_total{name=\"PS Scavenge\"} 4\nbase_gc_time_total_seconds{name=\"PS Scavenge\"} 0.04\n";
+
+    assertThat(PrometheusText.gcTotals(text)).contains(new PrometheusText.GcTotals(4, 0.04));
+  }
+
+  @Test
+  void gcTotalsOfAnUnreachableServerAreEmpty() {
+    assertThat(PrometheusText.fetchGcTotals(java.net.URI.create("http://127.0.0.1:1/metrics")))
+        .isEmpty();
+  }
+
+  @Test
+  void aWindowWithARestartOrANaNHasNoGcFigures() {
+    PrometheusText.GcTotals before = new PrometheusText.GcTotals(10, 0.2);
+
+    assertThat(Main.gcBetween(before, new PrometheusText.GcTotals(3, 0.05))).isNull();
+    assertThat(Main.gcBetween(before, new PrometheusText.GcTotals(Double.NaN, 0.3))).isNull();
+    assertThat(Main.gcBetween(null, before)).isNull();
+    assertThat(Main.gcBetween(before, new PrometheusText.GcTotals(12, 0.25)))
+        .isEqualTo(new PrometheusText.GcTotals(2, 0.25 - 0.2));
+  }
 }
