@@ -97,15 +97,6 @@ public class ClusterProducer {
               return t;
             });
     io.setRemoveOnCancelPolicy(true);
-    RedisRoomStore redisStore =
-        new RedisRoomStore(
-            redis,
-            gateway,
-            io,
-            config.instanceId(),
-            config.roomCapacity(),
-            config.roomTtlSeconds());
-    redisStore.backendUp(false); // until the first probe answers
     InstanceLiveness[] live = new InstanceLiveness[1];
     redisBus =
         new RedisRoomBus(
@@ -117,6 +108,16 @@ public class ClusterProducer {
             metrics::redisCommand,
             metrics.unproxied().get(),
             config.backpressureCloseThresholdBytes());
+    RedisRoomStore redisStore =
+        new RedisRoomStore(
+            redis,
+            redisBus,
+            gateway,
+            io,
+            config.instanceId(),
+            config.roomCapacity(),
+            config.roomTtlSeconds());
+    redisStore.backendUp(false); // until the first probe answers
     liveness =
         new InstanceLiveness(
             redis,
@@ -130,6 +131,7 @@ public class ClusterProducer {
     bus = redisBus;
     sharedLimits =
         new RedisSharedLimits(redis, () -> redisStore.isBackendUp() && !redisStore.isCircuitOpen());
+    redisBus.start();
     io.execute(() -> liveness.start(io));
     LOG.info(
         () ->
@@ -140,17 +142,6 @@ public class ClusterProducer {
                 + "), instance "
                 + config.instanceId());
   }
-
-  /**
-   * Each room this instance holds a member of is one pub/sub channel. Redisson's defaults (5
-   * channels per connection, 50 connections) cap that at 250 rooms: the 251st room's joins were
-   * refused with 1013 ("Unable to acquire connection for subscription"), found by the churn
-   * benchmark. Redis itself takes any number of channels on one connection; these allow 100,000
-   * rooms per instance, with connections opened only as rooms need them.
-   */
-  static final int SUBSCRIPTIONS_PER_CONNECTION = 500;
-
-  static final int SUBSCRIPTION_CONNECTIONS = 200;
 
   /**
    * No Redisson PING on our connections. Redisson (3.52.0, and 4.0.0 alike) drops a pub/sub message
@@ -194,9 +185,8 @@ public class ClusterProducer {
               .setTcpKeepAliveInterval(TCP_KEEPALIVE_INTERVAL_S)
               .setTcpKeepAliveCount(TCP_KEEPALIVE_PROBES)
               .setConnectionMinimumIdleSize(2)
-              .setSubscriptionConnectionMinimumIdleSize(1)
-              .setSubscriptionsPerConnection(SUBSCRIPTIONS_PER_CONNECTION)
-              .setSubscriptionConnectionPoolSize(SUBSCRIPTION_CONNECTIONS);
+              // One channel per instance (RedisRoomBus): one subscription connection does.
+              .setSubscriptionConnectionMinimumIdleSize(1);
       String userInfo = url.getRawUserInfo();
       if (userInfo != null && !userInfo.isEmpty()) {
         int colon = userInfo.indexOf(':');

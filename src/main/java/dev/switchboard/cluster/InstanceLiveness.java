@@ -27,9 +27,10 @@ import org.redisson.client.codec.StringCodec;
  *       in a row).
  *   <li>When Redis answers (at start, and again after failing), it re-registers itself, claims
  *       again the seats of every member still connected here (Redis may have lost them, or another
- *       instance reaped them) and announces them to their rooms, and frees the seats it still holds
- *       in Redis for members that are gone (their release failed while Redis was down, or an
- *       earlier run with the same {@code INSTANCE_ID} died), telling their rooms.
+ *       instance reaped them) and announces them to the instances holding their room mates, and
+ *       frees the seats it still holds in Redis for members that are gone (their release failed
+ *       while Redis was down, or an earlier run with the same {@code INSTANCE_ID} died), telling
+ *       their rooms.
  *   <li>Every quarter of the TTL it looks for instances whose liveness key expired, and frees their
  *       seats, telling each room {@code peer-disconnected}. One survivor wins each dead instance: a
  *       script checks that the liveness key is gone and sets a reaper key in the same slot, in one
@@ -190,8 +191,8 @@ final class InstanceLiveness {
           .get()
           .forEach(
               seat -> {
-                store.reclaim(seat.getKey(), seat.getValue());
-                bus.announceJoined(seat.getKey(), seat.getValue());
+                bus.announceJoined(
+                    seat.getKey(), seat.getValue(), store.reclaim(seat.getKey(), seat.getValue()));
                 live.add(RedisKeys.seatEntry(seat.getKey(), seat.getValue()));
               });
       int freed = releaseSeatsOfDepartedMembers(instanceId, live);
@@ -229,8 +230,9 @@ final class InstanceLiveness {
       int newline = seat.indexOf('\n');
       RoomId room = new RoomId(seat.substring(0, newline));
       String peer = seat.substring(newline + 1);
-      if (store.release(room, peer, holder)) {
-        bus.announceLeft(room, holder, peer);
+      RedisRoomStore.Released released = store.release(room, peer, holder);
+      if (released.removed()) {
+        bus.announceLeft(room, holder, peer, released.rest());
         freed++;
       }
     }

@@ -24,9 +24,9 @@ final class RedisKeys {
     return "switchboard:room:{" + room.value() + "}";
   }
 
-  /** The room's pub/sub channel. */
-  static String channel(RoomId room) {
-    return "switchboard:room:{" + room.value() + "}:bus";
+  /** The instance's pub/sub channel: envelopes for its members, from the other instances. */
+  static String channel(String instanceId) {
+    return "switchboard:instance:{" + instanceId + "}:bus";
   }
 
   /** String with a short TTL, refreshed while the instance lives. */

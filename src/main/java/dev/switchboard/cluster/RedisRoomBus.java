@@ -9,6 +9,9 @@ import dev.switchboard.room.RoomEvents;
 import dev.switchboard.room.RoomId;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -25,23 +28,34 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * A Redis pub/sub channel per room ({@code RShardedTopic} on a Redis Cluster, so a room's traffic
- * stays on its shard). This instance listens to a room's channel only while it holds a member of
- * the room, and publishes a frame only when members on other instances are known, so two members on
- * the same instance never go through Redis.
+ * A Redis pub/sub channel per instance ({@code RShardedTopic} on a Redis Cluster). Each instance
+ * listens to its own channel only, and publishes a member's frames to the channels of the instances
+ * that hold its room mates: in a room of two on two instances, one publish reaches exactly the one
+ * instance that needs it. (An earlier version had a channel per room, which every instance holding
+ * a member subscribed to: Redis then sent every publish back to its publisher too, which decoded
+ * and dropped it, and every join cost a SUBSCRIBE and every leave an UNSUBSCRIBE.)
  *
- * <p>Envelopes are {@code kind \n instance \n peer \n sequence \n payload}: {@code J} a peer
- * joined, {@code L} it left (its room mates get {@code peer-disconnected}), {@code F} one or more
- * frames, one per line, each as {@code publishedAtEpochMicros frame} so that receivers can report
- * the cross-instance relay latency. One sender's envelopes are published one at a time, in order
- * (see {@link Outgoing}), and numbered, so that a receiver drops the repeats Redisson's retries can
- * cause.
+ * <p>Which instances hold a room's other members: the seats a claim or release returns (read in the
+ * same atomic step, {@link RedisRoomStore.SeatObserver}), then the {@code J} and {@code L}
+ * announcements those instances send. Of two members claiming seats on different instances at once,
+ * the later claim sees the earlier one, so its instance announces its member to the other's; a
+ * release sees every seat claimed before it, so a leave reaches every instance that may know the
+ * member.
+ *
+ * <p>Envelopes are {@code kind \n instance \n room \n peer \n sequence \n payload}: {@code J} a
+ * peer joined, {@code L} it left (its room mates get {@code peer-disconnected}), {@code F} one or
+ * more frames, one per line, each as {@code publishedAtEpochMicros frame} so that receivers can
+ * report the cross-instance relay latency. One sender's envelopes are published one at a time, in
+ * order (see {@link Outgoing}), and numbered, so that a receiver drops the repeats Redisson's
+ * retries can cause.
  */
-final class RedisRoomBus implements RoomBus {
+final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
 
   private static final Logger LOG = Logger.getLogger(RedisRoomBus.class.getName());
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
-  private static final int SUBSCRIBE_ATTEMPTS = 3;
+
+  /** How long a join waits for this instance's channel subscription before it is refused. */
+  private static final long LISTENING_TIMEOUT_MS = 5_000;
 
   /**
    * Tries of one publish while Redis is reachable ({@link #reachable}): 6.5 s of back-off between
@@ -76,19 +90,52 @@ final class RedisRoomBus implements RoomBus {
   private final long backlogLimitChars;
   private final Object idle = new Object();
   private int publishing; // senders with a publish in flight; guarded by idle
-  private final ConcurrentMap<RoomId, Subscription> subscriptions = new ConcurrentHashMap<>();
+  private final ConcurrentMap<RoomId, RoomView> views = new ConcurrentHashMap<>();
   private final ConcurrentMap<PeerId, Outgoing> senders = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, RTopic> channels = new ConcurrentHashMap<>();
   private volatile Receiver receiver = (room, frame, sentAt) -> {};
   private volatile boolean stopping;
   private volatile long lastAnswered = System.nanoTime() - 2 * ANSWERED_RECENTLY_NS;
+  private volatile CompletableFuture<Integer> listening = new CompletableFuture<>();
 
-  /** One room this instance listens to, and the members it knows of on other instances. */
-  private record Subscription(
-      RTopic topic,
-      CompletableFuture<Integer> listener,
-      CompletableFuture<Void> ready,
-      Set<String> remotePeers,
-      Map<String, Long> lastSequence) {}
+  /**
+   * A room this instance holds members of: the members it knows of on other instances (peer to
+   * holding instance), and the last envelope number seen from each sender.
+   */
+  private static final class RoomView {
+
+    /**
+     * Departed peers remembered so that a claim's older snapshot of the seats, read before their
+     * leave arrived, does not bring them back. Peer ids are never reused; past this many the memory
+     * is cleared, at worst costing publishes to an instance that drops them.
+     */
+    private static final int DEPARTED_LIMIT = 1024;
+
+    final Map<String, String> remote = new ConcurrentHashMap<>();
+    final Map<String, Long> lastSequence = new ConcurrentHashMap<>();
+    private final Set<String> departed = ConcurrentHashMap.newKeySet();
+
+    void joined(String peer, String holder) {
+      if (!departed.contains(peer)) {
+        remote.put(peer, holder);
+      }
+    }
+
+    /** Its last envelope number stays, so that a repeat of its {@code L} is still dropped. */
+    void left(String peer) {
+      remote.remove(peer);
+      if (departed.size() >= DEPARTED_LIMIT) {
+        departed.forEach(lastSequence::remove);
+        departed.clear();
+      }
+      departed.add(peer);
+    }
+
+    /** The instances holding the room's other members. */
+    Set<String> holders() {
+      return Set.copyOf(remote.values());
+    }
+  }
 
   RedisRoomBus(
       RedissonClient redis,
@@ -114,80 +161,84 @@ final class RedisRoomBus implements RoomBus {
     this.receiver = receiver;
   }
 
-  private RTopic topic(RoomId room) {
-    String name = RedisKeys.channel(room);
-    return sharded
-        ? redis.getShardedTopic(name, StringCodec.INSTANCE)
-        : redis.getTopic(name, StringCodec.INSTANCE);
+  /**
+   * Starts listening to this instance's channel, trying again every second until Redis takes the
+   * subscription; Redisson subscribes again by itself after a reconnect. (Hand-written:
+   * MicroProfile's {@code Retry} covers asynchronous calls only on {@code @Asynchronous} beans, and
+   * this must not block the caller.)
+   */
+  void start() {
+    CompletableFuture<Integer> target = listening;
+    channel(instanceId)
+        .addListenerAsync(String.class, (channel, message) -> receive(message))
+        .whenComplete(
+            (id, error) -> {
+              if (error == null) {
+                target.complete(id);
+              } else if (!stopping && !redis.isShuttingDown()) {
+                LOG.log(
+                    Level.FINE,
+                    "Subscribing to this instance's channel failed; again in 1 s",
+                    error);
+                CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(this::start);
+              }
+            });
+  }
+
+  /** Stops listening (tests; a stopping server shuts Redisson down instead). */
+  void stop() {
+    stopping = true;
+    listening.thenAccept(id -> channel(instanceId).removeListenerAsync(id));
+  }
+
+  private RTopic channel(String instance) {
+    return channels.computeIfAbsent(
+        instance,
+        id ->
+            sharded
+                ? redis.getShardedTopic(RedisKeys.channel(id), StringCodec.INSTANCE)
+                : redis.getTopic(RedisKeys.channel(id), StringCodec.INSTANCE));
   }
 
   @Override
   public void open(RoomId room) {
-    RTopic topic = topic(room);
-    Set<String> remotePeers = ConcurrentHashMap.newKeySet();
-    Subscription[] self = new Subscription[1];
-    CompletableFuture<Integer> listener =
-        subscribe(topic, room, message -> receive(room, self[0], message), SUBSCRIBE_ATTEMPTS);
-    // Members already seated elsewhere: read once the listener is in place, so none is missed.
-    CompletableFuture<Void> ready =
-        listener.thenCompose(
-            id ->
-                redis
-                    .<String, String>getMap(RedisKeys.seats(room), StringCodec.INSTANCE)
-                    .readAllMapAsync()
-                    .toCompletableFuture()
-                    .thenAccept(seats -> rememberRemote(seats, remotePeers)));
-    self[0] = new Subscription(topic, listener, ready, remotePeers, new ConcurrentHashMap<>());
-    subscriptions.put(room, self[0]);
-  }
-
-  /**
-   * Adds the room's listener, trying again a few times: right after Redis comes back a subscribe
-   * can fail on a connection that died with the old server. (Hand-written: MicroProfile's {@code
-   * Retry} covers asynchronous calls only on {@code @Asynchronous} beans, and this runs inside the
-   * registry's map update, which must not block.)
-   */
-  private CompletableFuture<Integer> subscribe(
-      RTopic topic, RoomId room, java.util.function.Consumer<String> onMessage, int attempts) {
-    CompletableFuture<Integer> added =
-        topic
-            .addListenerAsync(String.class, (channel, message) -> onMessage.accept(message))
-            .toCompletableFuture();
-    if (attempts <= 1) {
-      return added;
-    }
-    return added
-        .thenApply(CompletableFuture::completedFuture)
-        .exceptionally(
-            error -> {
-              LOG.log(Level.FINE, "Subscribe failed; trying again", error);
-              return CompletableFuture.supplyAsync(
-                      () -> null, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS))
-                  .thenCompose(ignored -> subscribe(topic, room, onMessage, attempts - 1));
-            })
-        .thenCompose(f -> f);
-  }
-
-  private void rememberRemote(Map<String, String> seats, Set<String> remotePeers) {
-    seats.forEach(
-        (peer, holder) -> {
-          if (!holder.equals(instanceId)) {
-            remotePeers.add(peer);
-          }
-        });
+    views.put(room, new RoomView());
   }
 
   @Override
   public CompletionStage<Void> ready(RoomId room) {
-    Subscription s = subscriptions.get(room);
-    return s == null ? DONE : s.ready();
+    CompletableFuture<Integer> current = listening;
+    if (current.isDone()) {
+      return current.thenApply(id -> null);
+    }
+    return current
+        .thenApply(id -> (Void) null)
+        .orTimeout(LISTENING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 
   @Override
   public void close(RoomId room) {
-    Subscription s = subscriptions.remove(room);
-    if (s != null) {
-      s.listener().thenAccept(id -> s.topic().removeListenerAsync(id));
+    views.remove(room);
+  }
+
+  @Override
+  public void claimed(RoomId room, Map<String, String> seats) {
+    RoomView view = views.get(room);
+    if (view != null) {
+      seats.forEach(
+          (peer, holder) -> {
+            if (!holder.equals(instanceId)) {
+              view.joined(peer, holder);
+            }
+          });
+    }
+  }
+
+  @Override
+  public void released(RoomId room, PeerId peer, Map<String, String> rest) {
+    Outgoing out = senders.get(peer);
+    if (out != null) {
+      out.alsoTell(rest.values());
     }
   }
 
@@ -201,8 +252,8 @@ final class RedisRoomBus implements RoomBus {
     if (sender == null) {
       return true; // it came from another instance
     }
-    Subscription s = subscriptions.get(sender.roomId());
-    if (s == null || s.remotePeers().isEmpty()) {
+    RoomView view = views.get(sender.roomId());
+    if (view == null || view.remote.isEmpty()) {
       return true;
     }
     return outgoing(sender).enqueue('F', Clock.epochMicros() + " " + frame.text());
@@ -211,7 +262,7 @@ final class RedisRoomBus implements RoomBus {
   @Override
   public void left(Peer peer) {
     Outgoing out = senders.remove(peer.id());
-    (out != null ? out : new Outgoing(topic(peer.roomId()), peer.id().toString())).enqueue('L', "");
+    (out != null ? out : new Outgoing(peer.roomId(), peer.id().toString())).enqueue('L', "");
   }
 
   /**
@@ -224,21 +275,30 @@ final class RedisRoomBus implements RoomBus {
   }
 
   private Outgoing outgoing(Peer peer) {
-    return senders.computeIfAbsent(
-        peer.id(), id -> new Outgoing(topic(peer.roomId()), id.toString()));
+    return senders.computeIfAbsent(peer.id(), id -> new Outgoing(peer.roomId(), id.toString()));
   }
 
   /**
-   * After Redis came back: tells a room that a member of this instance is still here, so that
-   * instances that forgot it (they may have reaped this one meanwhile) publish to it again.
+   * After Redis came back: tells the instances holding {@code seats} (the room's seats, read as
+   * this instance claimed {@code peer}'s again) that the member is still here, so that those that
+   * forgot it (they may have reaped this instance meanwhile) publish to it again.
    */
-  CompletionStage<Long> announceJoined(RoomId room, String peer) {
-    return topic(room).publishAsync(envelope('J', instanceId, peer, NO_SEQUENCE, ""));
+  void announceJoined(RoomId room, String peer, Map<String, String> seats) {
+    String envelope = envelope('J', instanceId, room, peer, NO_SEQUENCE, "");
+    Set.copyOf(seats.values()).stream()
+        .filter(holder -> !holder.equals(instanceId))
+        .forEach(holder -> channel(holder).publishAsync(envelope));
   }
 
-  /** For the reaper: tells a room that a peer of a dead instance is gone. */
-  CompletionStage<Long> announceLeft(RoomId room, String deadInstance, String peer) {
-    return topic(room).publishAsync(envelope('L', deadInstance, peer, NO_SEQUENCE, ""));
+  /**
+   * For the reaper: tells the instances holding {@code rest} (the room's seats left after freeing
+   * the dead instance's seat), this one included, that a peer of a dead instance is gone.
+   */
+  void announceLeft(RoomId room, String deadInstance, String peer, Map<String, String> rest) {
+    String envelope = envelope('L', deadInstance, room, peer, NO_SEQUENCE, "");
+    Set.copyOf(rest.values()).stream()
+        .filter(holder -> !holder.equals(deadInstance))
+        .forEach(holder -> channel(holder).publishAsync(envelope));
   }
 
   /**
@@ -252,16 +312,29 @@ final class RedisRoomBus implements RoomBus {
     private static final int MAX_FRAMES_PER_ENVELOPE = 256;
     private static final int MAX_ENVELOPE_CHARS = 512 * 1024;
 
-    private final RTopic topic;
+    private final RoomId room;
+    private final RoomView view;
     private final String sender;
     private final ArrayDeque<String[]> queue = new ArrayDeque<>();
+    private final Set<String> alsoTell = ConcurrentHashMap.newKeySet();
     private long queuedChars;
     private boolean inFlight;
     private long sequence;
 
-    Outgoing(RTopic topic, String sender) {
-      this.topic = topic;
+    Outgoing(RoomId room, String sender) {
+      this.room = room;
+      RoomView open = views.get(room);
+      this.view = open != null ? open : new RoomView();
       this.sender = sender;
+    }
+
+    /** Instances to tell of this sender's leave besides those its room's view names. */
+    void alsoTell(Collection<String> holders) {
+      for (String holder : holders) {
+        if (!holder.equals(instanceId)) {
+          alsoTell.add(holder);
+        }
+      }
     }
 
     /** False if a frame would take the backlog past its limit (announcements always fit). */
@@ -295,58 +368,86 @@ final class RedisRoomBus implements RoomBus {
 
     private void flush() {
       String envelope;
+      List<String> targets;
       int frameCount = 0; // 0 for an announcement
       synchronized (this) {
-        if (queue.isEmpty()) {
-          inFlight = false;
-          busy(-1);
-          return;
-        }
-        String[] head = poll();
-        long seq = ++sequence;
-        if (!head[0].equals("F")) {
-          envelope = envelope(head[0].charAt(0), instanceId, sender, seq, head[1]);
-        } else {
-          StringBuilder frames = new StringBuilder(head[1]);
-          int count = 1;
-          while (count < MAX_FRAMES_PER_ENVELOPE
-              && !queue.isEmpty()
-              && queue.peek()[0].equals("F")
-              && frames.length() + queue.peek()[1].length() < MAX_ENVELOPE_CHARS) {
-            frames.append('\n').append(poll()[1]);
-            count++;
+        while (true) {
+          if (queue.isEmpty()) {
+            inFlight = false;
+            busy(-1);
+            return;
           }
-          envelope = envelope('F', instanceId, sender, seq, frames.toString());
-          frameCount = count;
+          String[] head = poll();
+          char kind = head[0].charAt(0);
+          Set<String> holders = view.holders();
+          if (kind == 'L' && !alsoTell.isEmpty()) {
+            Set<String> all = new HashSet<>(holders);
+            all.addAll(alsoTell);
+            holders = all;
+          }
+          if (holders.isEmpty()) {
+            continue; // no member elsewhere (any more): nobody to tell
+          }
+          targets = List.copyOf(holders);
+          long seq = ++sequence;
+          if (kind != 'F') {
+            envelope = envelope(kind, instanceId, room, sender, seq, head[1]);
+          } else {
+            StringBuilder frames = new StringBuilder(head[1]);
+            int count = 1;
+            while (count < MAX_FRAMES_PER_ENVELOPE
+                && !queue.isEmpty()
+                && queue.peek()[0].equals("F")
+                && frames.length() + queue.peek()[1].length() < MAX_ENVELOPE_CHARS) {
+              frames.append('\n').append(poll()[1]);
+              count++;
+            }
+            envelope = envelope('F', instanceId, room, sender, seq, frames.toString());
+            frameCount = count;
+          }
+          break;
         }
       }
-      publish(envelope, frameCount, 1);
+      publish(envelope, frameCount, targets, 0, 1);
     }
 
     /**
-     * Publishes one envelope; the next is not sent before this one is done, so order holds. A
-     * publish that fails while Redis is reachable is tried again with the same number, so a
-     * receiver that got the first try after all drops the repeat. Under load Redisson fails a
-     * command its I/O thread did not write within its retry interval ("Command still hasn't been
-     * written into connection"): the cross-instance benchmark lost up to 324 frames a run that way
-     * before these retries. Frames that queue meanwhile count towards the sender's backlog limit,
-     * which closes the sender with 1013 rather than queueing without bound. A stopping server does
-     * not try again ({@link RedisRoomBus#stopRetrying}). (Hand-written for the reason given at
-     * {@link RedisRoomBus#subscribe}.)
+     * Publishes one envelope to each target's channel in turn; the next envelope is not sent before
+     * this one is done, so order holds on every channel. A publish that fails while Redis is
+     * reachable is tried again with the same number, so a receiver that got the first try after all
+     * drops the repeat. Under load Redisson fails a command its I/O thread did not write within its
+     * retry interval ("Command still hasn't been written into connection"): the cross-instance
+     * benchmark lost up to 324 frames a run that way before these retries. Frames that queue
+     * meanwhile count towards the sender's backlog limit, which closes the sender with 1013 rather
+     * than queueing without bound. A stopping server does not try again ({@link
+     * RedisRoomBus#stopRetrying}). (Hand-written for the reason given at {@link
+     * RedisRoomBus#start}.)
      */
-    private void publish(String envelope, int frames, int attempt) {
+    private void publish(
+        String envelope, int frames, List<String> targets, int index, int attempt) {
       long start = System.nanoTime();
       CompletionStage<Long> sent;
       try {
-        sent = topic.publishAsync(envelope);
+        sent = channel(targets.get(index)).publishAsync(envelope);
       } catch (RuntimeException e) {
         sent = CompletableFuture.failedFuture(e);
       }
-      sent.whenComplete((receivers, error) -> published(envelope, frames, attempt, start, error));
+      sent.whenComplete(
+          (receivers, error) -> published(envelope, frames, targets, index, attempt, start, error));
     }
 
-    /** After one try: the next envelope, or this one again; always one of them, whatever throws. */
-    private void published(String envelope, int frames, int attempt, long start, Throwable error) {
+    /**
+     * After one try: this target again, or the next target, or the next envelope; always one of
+     * them, whatever throws.
+     */
+    private void published(
+        String envelope,
+        int frames,
+        List<String> targets,
+        int index,
+        int attempt,
+        long start,
+        Throwable error) {
       boolean again =
           error != null
               && attempt < PUBLISH_ATTEMPTS
@@ -370,7 +471,9 @@ final class RedisRoomBus implements RoomBus {
       } finally {
         if (again) {
           CompletableFuture.delayedExecutor(Math.min(1_000, 50L << attempt), TimeUnit.MILLISECONDS)
-              .execute(() -> publish(envelope, frames, attempt + 1));
+              .execute(() -> publish(envelope, frames, targets, index, attempt + 1));
+        } else if (index + 1 < targets.size()) {
+          publish(envelope, frames, targets, index + 1, 1);
         } else {
           flush();
         }
@@ -379,8 +482,8 @@ final class RedisRoomBus implements RoomBus {
   }
 
   private static String envelope(
-      char kind, String instance, String peer, long seq, String payload) {
-    return kind + "\n" + instance + "\n" + peer + "\n" + seq + "\n" + payload;
+      char kind, String instance, RoomId room, String peer, long seq, String payload) {
+    return kind + "\n" + instance + "\n" + room.value() + "\n" + peer + "\n" + seq + "\n" + payload;
   }
 
   private void busy(int change) {
@@ -419,31 +522,39 @@ final class RedisRoomBus implements RoomBus {
     }
   }
 
-  /**
-   * One envelope for {@code mine}. A listener of a subscription that was closed and replaced (the
-   * room emptied and refilled here before its removal completed) ignores it: the current one
-   * delivers it, once.
-   */
-  private void receive(RoomId room, Subscription mine, String message) {
-    Subscription s = subscriptions.get(room);
-    if (s == null || s != mine) {
-      events.busDiscarded(RoomBus.Discard.SUPERSEDED, 1);
-      return;
-    }
-    String[] parts = message.split("\n", 5);
-    if (parts.length < 5) {
+  /** One envelope from this instance's channel: for the room it names, if it has members here. */
+  private void receive(String message) {
+    String[] parts = message.split("\n", 6);
+    if (parts.length < 6) {
       events.busDiscarded(RoomBus.Discard.MALFORMED, 1);
       return;
     }
-    if (parts[1].equals(instanceId)) {
-      return; // its own publish, echoed back by Redis
+    RoomId room;
+    try {
+      room = new RoomId(parts[2]);
+    } catch (RuntimeException e) {
+      events.busDiscarded(RoomBus.Discard.MALFORMED, 1);
+      return;
     }
-    long seq = Long.parseLong(parts[3]);
+    RoomView view = views.get(room);
+    if (view == null) {
+      // Its last member here left before the sender heard of it (the leave tells the sender).
+      events.busDiscarded(RoomBus.Discard.SUPERSEDED, 1);
+      return;
+    }
+    String peer = parts[3];
+    long seq;
+    try {
+      seq = Long.parseLong(parts[4]);
+    } catch (NumberFormatException e) {
+      events.busDiscarded(RoomBus.Discard.MALFORMED, 1);
+      return;
+    }
     if (seq != NO_SEQUENCE) {
       // Redisson retries a PUBLISH whose reply timed out, which Redis may have run already: an
       // envelope can arrive twice. Envelopes of one sender are published one at a time, so a
       // sequence number not above the last one seen is such a repeat.
-      Long last = s.lastSequence().get(parts[2]);
+      Long last = view.lastSequence.get(peer);
       if (last != null && seq <= last) {
         events.busDiscarded(RoomBus.Discard.DUPLICATE, 1);
         return;
@@ -453,16 +564,16 @@ final class RedisRoomBus implements RoomBus {
         // way. Counted so that an operator sees it (Redisson's pub/sub pings once lost some).
         events.busMissing(seq - last - 1);
       }
-      s.lastSequence().put(parts[2], seq);
+      view.lastSequence.put(peer, seq);
     }
     switch (parts[0]) {
-      case "J" -> s.remotePeers().add(parts[2]);
+      case "J" -> view.joined(peer, parts[1]);
       case "L" -> {
-        s.remotePeers().remove(parts[2]);
+        view.left(peer);
         receiver.deliver(room, Frame.PEER_DISCONNECTED, Receiver.UNTIMED);
       }
       case "F" -> {
-        String[] lines = parts[4].split("\n");
+        String[] lines = parts[5].split("\n");
         events.busFrames(RoomBus.Direction.RECEIVED, lines.length);
         for (String line : lines) {
           int space = line.indexOf(' ');

@@ -3,7 +3,9 @@ package dev.switchboard.cluster;
 import dev.switchboard.room.PeerId;
 import dev.switchboard.room.RoomId;
 import dev.switchboard.room.RoomStore;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -30,19 +32,28 @@ final class RedisRoomStore implements RoomStore {
 
   private static final Logger LOG = Logger.getLogger(RedisRoomStore.class.getName());
 
-  /** KEYS: seats, room. ARGV: peer, instance, capacity, now (ms), force (1 ignores capacity). */
+  /**
+   * KEYS: seats, room. ARGV: peer, instance, capacity, now (ms), force (1 ignores capacity).
+   * Returns the room's seats after the claim (peer, holder, peer, holder...), or nothing if the
+   * room is full: read in the same step, so of two members joining on different instances at once,
+   * the later claim always sees the earlier one (see {@link SeatObserver}).
+   */
   static final String CLAIM =
       """
-      if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
-      if ARGV[5] ~= '1' and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-      redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-      redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[4])
-      redis.call('HDEL', KEYS[2], 'emptiedAt')
-      redis.call('PERSIST', KEYS[2])
-      return 1
+      if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+        if ARGV[5] ~= '1' and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return {} end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[4])
+        redis.call('HDEL', KEYS[2], 'emptiedAt')
+        redis.call('PERSIST', KEYS[2])
+      end
+      return redis.call('HGETALL', KEYS[1])
       """;
 
-  /** KEYS: seats, room. ARGV: peer, now (ms), room TTL (s; 0 deletes the record at once). */
+  /**
+   * KEYS: seats, room. ARGV: peer, now (ms), room TTL (s; 0 deletes the record at once). Returns
+   * '1' or '0' (whether the seat was taken) followed by the seats left (peer, holder...).
+   */
   static final String RELEASE =
       """
       local removed = redis.call('HDEL', KEYS[1], ARGV[1])
@@ -54,10 +65,31 @@ final class RedisRoomStore implements RoomStore {
           redis.call('DEL', KEYS[2])
         end
       end
-      return removed
+      local rest = redis.call('HGETALL', KEYS[1])
+      table.insert(rest, 1, tostring(removed))
+      return rest
       """;
 
+  /**
+   * Hears the seats a claim or release saw, read atomically with it: the bus learns from them which
+   * instances hold the room's other members.
+   */
+  interface SeatObserver {
+
+    /** After this instance claimed a seat in {@code room}: every seat, its own included. */
+    void claimed(RoomId room, Map<String, String> seats);
+
+    /** After this instance released {@code peer}'s seat: the seats left. */
+    void released(RoomId room, PeerId peer, Map<String, String> rest);
+  }
+
+  /**
+   * What a release found: whether the seat was still taken, and the seats left (peer to holder).
+   */
+  record Released(boolean removed, Map<String, String> rest) {}
+
   private final RedissonClient redis;
+  private final SeatObserver observer;
   private final RedisGateway gateway;
   private final Executor io;
   private final String instanceId;
@@ -68,12 +100,14 @@ final class RedisRoomStore implements RoomStore {
 
   RedisRoomStore(
       RedissonClient redis,
+      SeatObserver observer,
       RedisGateway gateway,
       Executor io,
       String instanceId,
       int capacity,
       int roomTtlSeconds) {
     this.redis = redis;
+    this.observer = observer;
     this.gateway = gateway;
     this.io = io;
     this.instanceId = instanceId;
@@ -83,15 +117,19 @@ final class RedisRoomStore implements RoomStore {
 
   @Override
   public CompletionStage<Boolean> claimSeat(RoomId room, PeerId peer) {
-    return CompletableFuture.supplyAsync(() -> claim(room, peer.toString(), false), io);
+    return CompletableFuture.supplyAsync(() -> claim(room, peer.toString(), false) != null, io);
   }
 
-  /** Claims again a seat this instance already holds, ignoring capacity: after Redis came back. */
-  void reclaim(RoomId room, String peer) {
-    claim(room, peer, true);
+  /**
+   * Claims again a seat this instance already holds, ignoring capacity: after Redis came back.
+   * Returns the room's seats.
+   */
+  Map<String, String> reclaim(RoomId room, String peer) {
+    return claim(room, peer, true);
   }
 
-  private boolean claim(RoomId room, String peer, boolean force) {
+  /** The room's seats after the claim (the observer has heard them), or null if it was full. */
+  private Map<String, String> claim(RoomId room, String peer, boolean force) {
     // Listed first, so that a crash right after the claim still leaves the seat to the reaper;
     // releasing a seat that was never taken does nothing.
     call(
@@ -99,30 +137,41 @@ final class RedisRoomStore implements RoomStore {
             redis
                 .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
                 .addAsync(RedisKeys.seatEntry(room, peer)));
-    Long result =
+    List<Object> result =
         call(
             () ->
                 script()
-                    .<Long>evalAsync(
+                    .<List<Object>>evalAsync(
                         RedisKeys.seats(room),
                         RScript.Mode.READ_WRITE,
                         CLAIM,
-                        RScript.ReturnType.INTEGER,
+                        RScript.ReturnType.MULTI,
                         List.of(RedisKeys.seats(room), RedisKeys.room(room)),
                         peer,
                         instanceId,
                         String.valueOf(capacity),
                         String.valueOf(System.currentTimeMillis()),
                         force ? "1" : "0"));
-    boolean admitted = result != null && result == 1L;
-    if (!admitted) {
+    if (result == null || result.isEmpty()) {
       call(
           () ->
               redis
                   .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
                   .removeAsync(RedisKeys.seatEntry(room, peer)));
+      return null;
     }
-    return admitted;
+    Map<String, String> seats = pairs(result, 0);
+    observer.claimed(room, seats);
+    return seats;
+  }
+
+  /** A flat Redis reply (field, value, field, value...) from {@code from} on, as a map. */
+  private static Map<String, String> pairs(List<Object> flat, int from) {
+    Map<String, String> map = new HashMap<>();
+    for (int i = from; i + 1 < flat.size(); i += 2) {
+      map.put(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)));
+    }
+    return map;
   }
 
   @Override
@@ -131,7 +180,7 @@ final class RedisRoomStore implements RoomStore {
       return CompletableFuture.runAsync(
           () -> {
             try {
-              release(room, peer.toString(), instanceId);
+              observer.released(room, peer, release(room, peer.toString(), instanceId).rest());
             } catch (RuntimeException e) {
               // Redis is down: the seat is freed when this instance registers again once Redis is
               // back (InstanceLiveness releases the seats of members that left meanwhile) or, if
@@ -147,20 +196,17 @@ final class RedisRoomStore implements RoomStore {
     }
   }
 
-  /**
-   * Frees a seat held by {@code holder} (this instance, or a dead one being reaped); true if the
-   * seat was still taken.
-   */
-  boolean release(RoomId room, String peer, String holder) {
-    Long removed =
+  /** Frees a seat held by {@code holder} (this instance, or a dead one being reaped). */
+  Released release(RoomId room, String peer, String holder) {
+    List<Object> result =
         call(
             () ->
                 script()
-                    .<Long>evalAsync(
+                    .<List<Object>>evalAsync(
                         RedisKeys.seats(room),
                         RScript.Mode.READ_WRITE,
                         RELEASE,
-                        RScript.ReturnType.INTEGER,
+                        RScript.ReturnType.MULTI,
                         List.of(RedisKeys.seats(room), RedisKeys.room(room)),
                         peer,
                         String.valueOf(System.currentTimeMillis()),
@@ -170,7 +216,7 @@ final class RedisRoomStore implements RoomStore {
             redis
                 .<String>getSet(RedisKeys.instanceSeats(holder), StringCodec.INSTANCE)
                 .removeAsync(RedisKeys.seatEntry(room, peer)));
-    return removed != null && removed == 1L;
+    return new Released("1".equals(String.valueOf(result.get(0))), pairs(result, 1));
   }
 
   /**

@@ -6,8 +6,8 @@ import java.util.function.Supplier;
 
 /**
  * Carries a room's frames to and from the room's members on other instances. A single instance uses
- * {@link #NONE}; with Redis, the bus is a pub/sub channel per room that this instance listens to
- * only while it holds a member of that room.
+ * {@link #NONE}; with Redis, each instance listens to a pub/sub channel of its own, and frames go
+ * to the channels of the instances holding the sender's room mates.
  *
  * <p>Called by the {@link RoomRegistry}: {@link #open}/{@link #close} inside its map updates (they
  * must not block), {@link #joined}, {@link #publish} and {@link #left} under the sender's lock, so
@@ -65,7 +65,10 @@ public interface RoomBus {
     REDIS_DOWN,
     /** A repeat of an envelope already delivered (a publish Redisson retried): correct to drop. */
     DUPLICATE,
-    /** Arrived on a listener its room had already replaced: the current one delivers it. */
+    /**
+     * Arrived for a room with no members here any more (the sender had not yet heard of the last
+     * one's leave): nobody to deliver it to.
+     */
     SUPERSEDED,
     /** Not an envelope this version understands. */
     MALFORMED
@@ -87,13 +90,13 @@ public interface RoomBus {
   /** Sets where frames from other instances go. Called once, by the registry. */
   void attach(Receiver receiver);
 
-  /** The room got its first member on this instance: start listening to it. */
+  /** The room got its first member on this instance: start tracking its members elsewhere. */
   void open(RoomId room);
 
   /** Completes once frames published to the room by other instances reach this one. */
   CompletionStage<Void> ready(RoomId room);
 
-  /** The room's last member on this instance left: stop listening. */
+  /** The room's last member on this instance left: stop tracking it. */
   void close(RoomId room);
 
   /** The peer's seat is confirmed: members elsewhere may now be sent to. */

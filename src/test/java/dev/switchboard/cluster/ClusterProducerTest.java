@@ -41,16 +41,6 @@ class ClusterProducerTest {
   }
 
   @Test
-  void redisUrlAllowsManyRoomsPerInstance() {
-    Config c = fromEnv(Map.of("REDIS_URL", "redis://127.0.0.1:6390"));
-    var single = (org.redisson.config.SingleServerConfig) ClusterProducer.serverConfig(c);
-    assertThat(
-            (long) single.getSubscriptionsPerConnection()
-                * single.getSubscriptionConnectionPoolSize())
-        .isGreaterThanOrEqualTo(100_000);
-  }
-
-  @Test
   void readsThePingIntervalOfEachServerModeInARedissonConfigFile() throws IOException {
     assertThat(pingOf("singleServerConfig:\n  address: \"redis://127.0.0.1:6390\"\n"))
         .as("Redisson's default when the file names none")

@@ -164,10 +164,11 @@ class RedisRoomBusIT {
       AtomicInteger failuresLeft = new AtomicInteger();
       Counts senderCounts = new Counts();
       Counts receiverCounts = new Counts();
+      String suffix = "-" + System.nanoTime();
       RedisRoomBus sender =
           new RedisRoomBus(
               failingPublishes(senderClient, failuresLeft, executed),
-              "sender",
+              "sender" + suffix,
               false,
               probeUp,
               keyAlive,
@@ -177,7 +178,7 @@ class RedisRoomBusIT {
       RedisRoomBus receiver =
           new RedisRoomBus(
               receiverClient,
-              "receiver",
+              "receiver" + suffix,
               false,
               () -> true,
               () -> true,
@@ -187,12 +188,14 @@ class RedisRoomBusIT {
       List<String> delivered = new CopyOnWriteArrayList<>();
       sender.attach((r, frame, sentAt) -> {});
       receiver.attach((r, frame, sentAt) -> delivered.add(frame.text()));
+      sender.start();
+      receiver.start();
       receiver.open(room);
       receiver.ready(room).toCompletableFuture().join();
-      // The receiving instance's member, as its seat in Redis: the sender reads it when it opens.
-      redis.call("HSET", RedisKeys.seats(room), "member-on-receiver", "receiver");
       sender.open(room);
       sender.ready(room).toCompletableFuture().join();
+      // The sender's claim saw the receiving instance's member in the room's seats.
+      sender.claimed(room, Map.of("member-on-receiver", "receiver" + suffix));
       return new Link(
           room,
           failuresLeft,
@@ -211,6 +214,8 @@ class RedisRoomBusIT {
     void close() {
       sender.close(room);
       receiver.close(room);
+      sender.stop();
+      receiver.stop();
     }
   }
 
@@ -344,5 +349,121 @@ class RedisRoomBusIT {
     assertThat(link.senderCounts().discarded.get(RoomBus.Discard.REDIS_DOWN)).hasValue(1);
     assertThat(link.senderCounts().published).hasValue(0);
     link.close();
+  }
+
+  /** One instance's bus on {@code client}, listening, with what it counted and delivered. */
+  private record Instance(String id, RedisRoomBus bus, Counts counts, List<String> delivered) {
+
+    static Instance start(RedissonClient client, String name) {
+      String id = name + "-" + System.nanoTime();
+      Counts counts = new Counts();
+      RedisRoomBus bus =
+          new RedisRoomBus(client, id, false, () -> true, () -> true, nanos -> {}, counts, 1 << 20);
+      List<String> delivered = new CopyOnWriteArrayList<>();
+      bus.attach((room, frame, sentAt) -> delivered.add(room + " " + frame.text()));
+      bus.start();
+      return new Instance(id, bus, counts, delivered);
+    }
+
+    void open(RoomId room) {
+      bus.open(room);
+      bus.ready(room).toCompletableFuture().join();
+    }
+
+    long channelSubscribers() {
+      return (Long) redis.callList("PUBSUB", "NUMSUB", RedisKeys.channel(id)).get(1);
+    }
+  }
+
+  @Test
+  void aFrameGoesOnlyToTheInstanceHoldingTheRoomMateAndNeverBackToItsSender() {
+    Instance a = Instance.start(senderClient, "a");
+    Instance b = Instance.start(receiverClient, "b");
+    Instance bystander = Instance.start(receiverClient, "bystander");
+    RoomId room = new RoomId("targeted-" + System.nanoTime());
+    RoomId other = new RoomId("other-" + System.nanoTime());
+    b.open(room);
+    bystander.open(room); // listening, with the room open, but holding no seat a knows of
+    a.open(room);
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.channelSubscribers() == 1);
+    a.bus().claimed(room, Map.of("mate", b.id()));
+    Peer member = TestPeers.peer(room);
+    a.bus().joined(member);
+
+    assertThat(a.bus().publish(member, Frame.of("hello"))).isTrue();
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.delivered().size() == 1);
+    assertThat(b.delivered()).containsExactly(room + " hello");
+    // Fence: a frame in another room, to the bystander, published after the first one.
+    bystander.open(other);
+    a.open(other);
+    a.bus().claimed(other, Map.of("someone", bystander.id()));
+    Peer second = TestPeers.peer(other);
+    a.bus().publish(second, Frame.of("fence"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> bystander.delivered().size() == 1);
+
+    assertThat(bystander.delivered()).containsExactly(other + " fence");
+    assertThat(a.counts().received).as("nothing came back to the sender").hasValue(0);
+    assertThat(a.delivered()).isEmpty();
+    assertThat(b.counts().discarded.values()).allMatch(count -> count.get() == 0);
+    for (Instance i : List.of(a, b, bystander)) {
+      i.bus().stop();
+    }
+  }
+
+  @Test
+  void aLeaveReachesAnInstanceTheLeaverLearnedOfOnlyFromItsRelease() {
+    Instance a = Instance.start(senderClient, "a");
+    Instance b = Instance.start(receiverClient, "b");
+    RoomId room = new RoomId("late-mate-" + System.nanoTime());
+    a.open(room);
+    Peer leaver = TestPeers.peer(room);
+    a.bus().claimed(room, Map.of(leaver.id().toString(), a.id())); // alone when it claimed
+    a.bus().joined(leaver);
+    // b's member claimed after it and told a (J), but the leave came first: a's release saw b's
+    // seat, and that is how the leave reaches b.
+    b.open(room);
+    b.bus().claimed(room, Map.of(leaver.id().toString(), a.id(), "mate", b.id()));
+    a.bus().released(room, leaver.id(), Map.of("mate", b.id()));
+    a.bus().close(room);
+    a.bus().left(leaver);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.delivered().size() == 1);
+    assertThat(b.delivered()).containsExactly(room + " " + Frame.PEER_DISCONNECTED.text());
+    a.bus().stop();
+    b.bus().stop();
+  }
+
+  @Test
+  void aClaimsOlderSnapshotDoesNotBringBackAMemberWhoseLeaveArrivedFirst() {
+    Instance a = Instance.start(senderClient, "a");
+    Instance b = Instance.start(receiverClient, "b");
+    RoomId room = new RoomId("stale-" + System.nanoTime());
+    a.open(room);
+    b.open(room);
+    Peer leaver = TestPeers.peer(room);
+    b.bus().claimed(room, Map.of(leaver.id().toString(), b.id()));
+    b.bus().joined(leaver);
+    b.bus().released(room, leaver.id(), Map.of("member-on-a", a.id()));
+    b.bus().close(room);
+    b.bus().left(leaver);
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.delivered().size() == 1);
+    // a's own claim read the seats before that leave, but a hears the claim's reply after it.
+    a.bus().claimed(room, Map.of("member-on-a", a.id(), leaver.id().toString(), b.id()));
+
+    Peer member = TestPeers.peer(room);
+    long publishedBefore = redis.commandCalls("publish");
+    a.bus().publish(member, Frame.of("to nobody"));
+    // A real mate on b, claimed after: a publishes to it, and only it.
+    b.open(room);
+    a.bus().claimed(room, Map.of("real-mate", b.id()));
+    a.bus().publish(member, Frame.of("to the mate"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> b.delivered().contains(room + " to the mate"));
+
+    assertThat(b.delivered()).containsExactly(room + " to the mate");
+    assertThat(redis.commandCalls("publish") - publishedBefore).isEqualTo(1);
+    a.bus().stop();
+    b.bus().stop();
   }
 }

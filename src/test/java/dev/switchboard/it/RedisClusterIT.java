@@ -52,19 +52,23 @@ class RedisClusterIT {
     pair.second().send("{\"type\":\"answer\",\"sdp\":\"back\"}");
     assertThat(pair.first().next()).isEqualTo("{\"type\":\"answer\",\"sdp\":\"back\"}");
 
-    String channel = "switchboard:room:{" + room + "}:bus";
-    List<Object> sharded = cluster.nodeForKey(channel).callList("PUBSUB", "SHARDNUMSUB", channel);
-    assertThat(sharded.get(1)).as("both instances on the owning shard").isEqualTo(2L);
-    for (RedisServer node : cluster.nodes()) {
-      assertThat(node.callList("PUBSUB", "NUMSUB", channel).get(1))
-          .as("no classic (broadcast) subscription on %s", node)
-          .isEqualTo(0L);
+    for (String instance : List.of("cluster-a", "cluster-b")) {
+      String channel = "switchboard:instance:{" + instance + "}:bus";
+      List<Object> sharded = cluster.nodeForKey(channel).callList("PUBSUB", "SHARDNUMSUB", channel);
+      assertThat(sharded.get(1)).as("%s listens on its channel's shard", instance).isEqualTo(1L);
+      for (RedisServer node : cluster.nodes()) {
+        assertThat(node.callList("PUBSUB", "NUMSUB", channel).get(1))
+            .as("no classic (broadcast) subscription on %s", node)
+            .isEqualTo(0L);
+      }
     }
 
     TestClient third = TestClient.attempt(a.room(room), Map.of(), List.of());
     assertThat(third.awaitClose()).isEqualTo(new TestClient.Closed(1000, "Room is full", true));
     System.out.printf(
-        "[it] redis cluster: 3 nodes, room slot %d, relayed both ways over sharded pub/sub%n",
-        cluster.slot(channel));
+        "[it] redis cluster: 3 nodes, instance channels in slots %d and %d, relayed both ways over"
+            + " sharded pub/sub%n",
+        cluster.slot("switchboard:instance:{cluster-a}:bus"),
+        cluster.slot("switchboard:instance:{cluster-b}:bus"));
   }
 }

@@ -6,8 +6,10 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -323,15 +325,34 @@ class ScaleOutIT {
   }
 
   @Test
-  void listensToARoomsChannelOnlyWhileItHoldsAMember() throws InterruptedException {
-    String room = SignalingIT.room();
-    String channel = "switchboard:room:{" + room + "}:bus";
-    Pair pair = across(a, b, room);
-    assertThat(subscribers(channel)).isEqualTo(2);
-    pair.second().closeBlocking();
-    await("b unsubscribed").atMost(Duration.ofSeconds(5)).until(() -> subscribers(channel) == 1);
-    pair.first().closeBlocking();
-    await("a unsubscribed").atMost(Duration.ofSeconds(5)).until(() -> subscribers(channel) == 0);
+  void eachInstanceListensToOneChannelOfItsOwnWhateverRoomsItHolds() throws InterruptedException {
+    Set<String> expected =
+        Set.of(
+            "switchboard:instance:{scale-out-a}:bus",
+            "switchboard:instance:{scale-out-b}:bus",
+            "switchboard:instance:{scale-out-c}:bus");
+    List<Pair> pairs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      pairs.add(across(a, b, SignalingIT.room()));
+    }
+    assertThat(channels()).isEqualTo(expected);
+    for (String channel : expected) {
+      assertThat(subscribers(channel)).as(channel).isEqualTo(1);
+    }
+    for (Pair pair : pairs) {
+      pair.first().closeBlocking();
+      pair.second().closeBlocking();
+    }
+    assertThat(channels()).isEqualTo(expected);
+  }
+
+  /** Every channel some client of the test's Redis listens to. */
+  private static Set<String> channels() {
+    Set<String> channels = new HashSet<>();
+    for (Object channel : redis.callList("PUBSUB", "CHANNELS", "*")) {
+      channels.add(String.valueOf(channel));
+    }
+    return channels;
   }
 
   private static long subscribers(String channel) {
