@@ -289,6 +289,7 @@ final class InstanceLiveness {
       store.call(() -> redis.getKeys().deleteAsync(RedisKeys.instanceSeats(dead)));
       store.call(
           () -> redis.<String>getSet(RedisKeys.INSTANCES, StringCodec.INSTANCE).removeAsync(dead));
+      bus.forget(dead);
       LOG.info(() -> "Instance " + dead + " stopped answering; freed its " + freed + " seats");
     } finally {
       reaping.remove(dead);

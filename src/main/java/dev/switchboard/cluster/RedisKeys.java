@@ -24,9 +24,12 @@ final class RedisKeys {
     return "switchboard:room:{" + room.value() + "}";
   }
 
-  /** The instance's pub/sub channel: envelopes for its members, from the other instances. */
-  static String channel(String instanceId) {
-    return "switchboard:instance:{" + instanceId + "}:bus";
+  /**
+   * One of the instance's pub/sub channels: envelopes for its members, from the other instances;
+   * {@code lane} picks one by room (see {@link RedisRoomBus#LANES}).
+   */
+  static String channel(String instanceId, int lane) {
+    return "switchboard:instance:{" + instanceId + "}:bus:" + lane;
   }
 
   /** String with a short TTL, refreshed while the instance lives. */

@@ -66,8 +66,8 @@ public interface RoomBus {
     /** A repeat of an envelope already delivered (a publish Redisson retried): correct to drop. */
     DUPLICATE,
     /**
-     * Arrived for a room with no members here any more (the sender had not yet heard of the last
-     * one's leave): nobody to deliver it to.
+     * Frames that arrived for a room with no members here any more (the sender had not yet heard of
+     * the last one's leave): nobody to deliver them to.
      */
     SUPERSEDED,
     /** Not an envelope this version understands. */

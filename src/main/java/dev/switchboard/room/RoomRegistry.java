@@ -74,9 +74,10 @@ public class RoomRegistry {
   }
 
   /**
-   * The claim's answer once the room's subscription is also ready; or the first failure of either,
-   * at once. ({@code thenCombine} alone would wait for both, so a claim refused after its 2 s bound
-   * would still wait for a subscription to a hung Redis to time out, several seconds more.)
+   * The claim's answer once the bus is also ready for the room (with Redis: this instance's
+   * channels are subscribed); or the first failure of either, at once. ({@code thenCombine} alone
+   * would wait for both, so a claim refused after its 2 s bound would still wait for a subscription
+   * to a hung Redis to time out, several seconds more.)
    */
   static CompletableFuture<Boolean> joinedOrFailed(
       CompletableFuture<Boolean> claim, CompletableFuture<Void> subscribed) {

@@ -370,8 +370,9 @@ class RedisRoomBusIT {
       bus.ready(room).toCompletableFuture().join();
     }
 
-    long channelSubscribers() {
-      return (Long) redis.callList("PUBSUB", "NUMSUB", RedisKeys.channel(id)).get(1);
+    long channelSubscribers(RoomId room) {
+      String channel = RedisKeys.channel(id, RedisRoomBus.lane(room));
+      return (Long) redis.callList("PUBSUB", "NUMSUB", channel).get(1);
     }
   }
 
@@ -385,7 +386,7 @@ class RedisRoomBusIT {
     b.open(room);
     bystander.open(room); // listening, with the room open, but holding no seat a knows of
     a.open(room);
-    await().atMost(Duration.ofSeconds(10)).until(() -> a.channelSubscribers() == 1);
+    assertThat(a.channelSubscribers(room)).as("a listens on its own channel").isEqualTo(1);
     a.bus().claimed(room, Map.of("mate", b.id()));
     Peer member = TestPeers.peer(room);
     a.bus().joined(member);

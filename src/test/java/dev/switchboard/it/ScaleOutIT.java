@@ -326,11 +326,12 @@ class ScaleOutIT {
 
   @Test
   void eachInstanceListensToOneChannelOfItsOwnWhateverRoomsItHolds() throws InterruptedException {
-    Set<String> expected =
-        Set.of(
-            "switchboard:instance:{scale-out-a}:bus",
-            "switchboard:instance:{scale-out-b}:bus",
-            "switchboard:instance:{scale-out-c}:bus");
+    Set<String> expected = new HashSet<>();
+    for (String instance : List.of("scale-out-a", "scale-out-b", "scale-out-c")) {
+      for (int lane = 0; lane < 8; lane++) {
+        expected.add("switchboard:instance:{" + instance + "}:bus:" + lane);
+      }
+    }
     List<Pair> pairs = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       pairs.add(across(a, b, SignalingIT.room()));
