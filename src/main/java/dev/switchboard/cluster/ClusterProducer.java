@@ -185,7 +185,8 @@ public class ClusterProducer {
               .setTcpKeepAliveInterval(TCP_KEEPALIVE_INTERVAL_S)
               .setTcpKeepAliveCount(TCP_KEEPALIVE_PROBES)
               .setConnectionMinimumIdleSize(2)
-              // One channel per instance (RedisRoomBus): one subscription connection does.
+              // Eight channels per instance (RedisRoomBus.LANES), whatever its rooms: Redisson's
+              // default subscription pool (5 channels per connection) is plenty.
               .setSubscriptionConnectionMinimumIdleSize(1);
       String userInfo = url.getRawUserInfo();
       if (userInfo != null && !userInfo.isEmpty()) {

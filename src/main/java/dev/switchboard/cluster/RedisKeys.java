@@ -26,10 +26,11 @@ final class RedisKeys {
 
   /**
    * One of the instance's pub/sub channels: envelopes for its members, from the other instances;
-   * {@code lane} picks one by room (see {@link RedisRoomBus#LANES}).
+   * {@code lane} picks one by room (see {@link RedisRoomBus#LANES}). Each lane has its own hash
+   * tag, so on a Redis Cluster an instance's traffic spreads over the shards like the rooms do.
    */
   static String channel(String instanceId, int lane) {
-    return "switchboard:instance:{" + instanceId + "}:bus:" + lane;
+    return "switchboard:bus:{" + instanceId + ":" + lane + "}";
   }
 
   /** String with a short TTL, refreshed while the instance lives. */

@@ -30,12 +30,13 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * A Redis pub/sub channel per instance ({@code RShardedTopic} on a Redis Cluster). Each instance
- * listens to its own channel only, and publishes a member's frames to the channels of the instances
- * that hold its room mates: in a room of two on two instances, one publish reaches exactly the one
- * instance that needs it. (An earlier version had a channel per room, which every instance holding
- * a member subscribed to: Redis then sent every publish back to its publisher too, which decoded
- * and dropped it, and every join cost a SUBSCRIBE and every leave an UNSUBSCRIBE.)
+ * Redis pub/sub channels per instance ({@link #LANES} of them; {@code RShardedTopic} on a Redis
+ * Cluster). Each instance listens to its own channels only, and publishes a member's frames to the
+ * channel of the room's lane on each instance that holds its room mates: in a room of two on two
+ * instances, one publish reaches exactly the one instance that needs it. (An earlier version had a
+ * channel per room, which every instance holding a member subscribed to: Redis then sent every
+ * publish back to its publisher too, which decoded and dropped it, and every join cost a SUBSCRIBE
+ * and every leave an UNSUBSCRIBE.)
  *
  * <p>Which instances hold a room's other members: the seats a claim or release returns (read in the
  * same atomic step, {@link RedisRoomStore.SeatObserver}), then the {@code J} and {@code L}
@@ -54,7 +55,6 @@ import org.redisson.client.codec.StringCodec;
 final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
 
   private static final Logger LOG = Logger.getLogger(RedisRoomBus.class.getName());
-  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
   /**
    * Channels per instance. Redisson hands a channel's messages to its listener one at a time, to
@@ -64,6 +64,16 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
    * ({@link #lane}), so its envelopes stay in order.
    */
   static final int LANES = 8;
+
+  /** Instances whose channel handles are kept before the old ones are dropped. */
+  private static final int CHANNEL_HANDLES_LIMIT = 256;
+
+  /**
+   * Tries of one publish that reached no subscriber: 1.5 s of back-off between them, long enough
+   * for Redisson to subscribe again after a reconnect, short enough that envelopes for a dead
+   * instance (until it is reaped) do not hold up the sender's queue for long.
+   */
+  static final int UNHEARD_ATTEMPTS = 5;
 
   /** How long a join waits for this instance's channel subscriptions before it is refused. */
   private static final long LISTENING_TIMEOUT_MS = 5_000;
@@ -127,20 +137,33 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     final Map<String, Long> lastSequence = new ConcurrentHashMap<>();
     private final Set<String> departed = ConcurrentHashMap.newKeySet();
 
-    void joined(String peer, String holder) {
+    /** From a claim's snapshot of the seats or a {@code J}: unless it already left. */
+    synchronized void joined(String peer, String holder) {
       if (!departed.contains(peer)) {
         remote.put(peer, holder);
       }
     }
 
-    /** Its last envelope number stays, so that a repeat of its {@code L} is still dropped. */
-    void left(String peer) {
+    /**
+     * From a {@code J} its instance sent after Redis came back: it is here, even if this instance
+     * heard of it leaving (a survivor reaped its instance while it was cut off).
+     */
+    synchronized void rejoined(String peer, String holder) {
+      departed.remove(peer);
+      remote.put(peer, holder);
+    }
+
+    /**
+     * From an {@code L}; true if it is news (its own instance and a reaper may both announce one
+     * leave). Its last envelope number stays, so that a repeat of its {@code L} is still dropped.
+     */
+    synchronized boolean left(String peer) {
       remote.remove(peer);
       if (departed.size() >= DEPARTED_LIMIT) {
         departed.forEach(lastSequence::remove);
         departed.clear();
       }
-      departed.add(peer);
+      return departed.add(peer);
     }
 
     /** The instances holding the room's other members. */
@@ -234,6 +257,10 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
   }
 
   private RTopic[] channels(String instance) {
+    if (channels.size() > CHANNEL_HANDLES_LIMIT) {
+      // Ids of instances gone long ago (a restarted pod may get a new one); made again on demand.
+      channels.keySet().removeIf(id -> !id.equals(instanceId));
+    }
     return channels.computeIfAbsent(
         instance,
         id -> {
@@ -308,7 +335,9 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
   @Override
   public void left(Peer peer) {
     Outgoing out = senders.remove(peer.id());
-    (out != null ? out : new Outgoing(peer.roomId(), peer.id().toString())).enqueue('L', "");
+    if (out != null) { // always, for a peer that joined
+      out.enqueue('L', "");
+    }
   }
 
   /**
@@ -479,12 +508,15 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
         sent = CompletableFuture.failedFuture(e);
       }
       sent.whenComplete(
-          (receivers, error) -> published(envelope, frames, targets, index, attempt, start, error));
+          (receivers, error) ->
+              published(envelope, frames, targets, index, attempt, start, receivers, error));
     }
 
     /**
      * After one try: this target again, or the next target, or the next envelope; always one of
-     * them, whatever throws.
+     * them, whatever throws. A publish that no one heard (the target instance is not subscribed:
+     * its subscription is being restored after Redis came back, or it died) is tried again a few
+     * times ({@link #UNHEARD_ATTEMPTS}); nobody received it, so a repeat cannot duplicate it.
      */
     private void published(
         String envelope,
@@ -493,20 +525,28 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
         int index,
         int attempt,
         long start,
+        Long receivers,
         Throwable error) {
+      boolean unheard = error == null && receivers != null && receivers == 0;
       boolean again =
-          error != null
-              && attempt < PUBLISH_ATTEMPTS
-              && !stopping
-              && reachable()
-              && !redis.isShuttingDown();
+          !stopping
+              && !redis.isShuttingDown()
+              && (error != null
+                  ? attempt < PUBLISH_ATTEMPTS && reachable()
+                  : unheard && attempt < UNHEARD_ATTEMPTS);
       try {
         long now = System.nanoTime();
         publishNanos.accept(now - start);
         if (error == null) {
           lastAnswered = now;
-          if (frames > 0) {
-            events.busFrames(RoomBus.Direction.PUBLISHED, frames);
+          if (!unheard) {
+            if (frames > 0) {
+              events.busFrames(RoomBus.Direction.PUBLISHED, frames);
+            }
+          } else if (again) {
+            LOG.fine("Publish reached no subscriber; trying again");
+          } else {
+            events.busDiscarded(RoomBus.Discard.NOT_LISTENING, Math.max(1, frames));
           }
         } else if (again) {
           LOG.log(Level.FINE, "Publish failed; trying again", error);
@@ -617,10 +657,17 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
       view.lastSequence.put(peer, seq);
     }
     switch (parts[0]) {
-      case "J" -> view.joined(peer, parts[1]);
+      case "J" -> {
+        if (seq == NO_SEQUENCE) {
+          view.rejoined(peer, parts[1]);
+        } else {
+          view.joined(peer, parts[1]);
+        }
+      }
       case "L" -> {
-        view.left(peer);
-        receiver.deliver(room, Frame.PEER_DISCONNECTED, Receiver.UNTIMED);
+        if (view.left(peer)) {
+          receiver.deliver(room, Frame.PEER_DISCONNECTED, Receiver.UNTIMED);
+        }
       }
       case "F" -> {
         String[] lines = parts[5].split("\n");

@@ -179,14 +179,18 @@ final class RedisRoomStore implements RoomStore {
     try {
       return CompletableFuture.runAsync(
           () -> {
+            Map<String, String> rest;
             try {
-              observer.released(room, peer, release(room, peer.toString(), instanceId).rest());
+              rest = release(room, peer.toString(), instanceId).rest();
             } catch (RuntimeException e) {
-              // Redis is down: the seat is freed when this instance registers again once Redis is
-              // back (InstanceLiveness releases the seats of members that left meanwhile) or, if
-              // this instance dies first, by the reaper.
+              // Redis is down or slow: the seat is freed when this instance registers again once
+              // Redis is back (InstanceLiveness releases the seats of members that left meanwhile)
+              // or, if this instance dies first, by the reaper. The members who claimed seats
+              // since this one's must still hear of the leave: read who they are.
               LOG.log(Level.FINE, "Seat release failed", e);
+              rest = seatsOrNone(room);
             }
+            observer.released(room, peer, rest);
           },
           io);
     } catch (RejectedExecutionException shuttingDown) {
@@ -196,7 +200,25 @@ final class RedisRoomStore implements RoomStore {
     }
   }
 
-  /** Frees a seat held by {@code holder} (this instance, or a dead one being reaped). */
+  /** The room's seats, or none if Redis does not answer. */
+  private Map<String, String> seatsOrNone(RoomId room) {
+    try {
+      return call(
+          () ->
+              redis
+                  .<String, String>getMap(RedisKeys.seats(room), StringCodec.INSTANCE)
+                  .readAllMapAsync());
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "Could not read the seats either", e);
+      return Map.of();
+    }
+  }
+
+  /**
+   * Frees a seat held by {@code holder} (this instance, or a dead one being reaped). Dropping it
+   * from the holder's list is best effort: a seat left listed is released again, finding it free,
+   * when the holder registers again or is reaped.
+   */
   Released release(RoomId room, String peer, String holder) {
     List<Object> result =
         call(
@@ -211,12 +233,17 @@ final class RedisRoomStore implements RoomStore {
                         peer,
                         String.valueOf(System.currentTimeMillis()),
                         String.valueOf(roomTtlSeconds)));
-    call(
-        () ->
-            redis
-                .<String>getSet(RedisKeys.instanceSeats(holder), StringCodec.INSTANCE)
-                .removeAsync(RedisKeys.seatEntry(room, peer)));
-    return new Released("1".equals(String.valueOf(result.get(0))), pairs(result, 1));
+    Released released = new Released("1".equals(String.valueOf(result.get(0))), pairs(result, 1));
+    try {
+      call(
+          () ->
+              redis
+                  .<String>getSet(RedisKeys.instanceSeats(holder), StringCodec.INSTANCE)
+                  .removeAsync(RedisKeys.seatEntry(room, peer)));
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "Could not drop a released seat from its holder's list", e);
+    }
+    return released;
   }
 
   /**

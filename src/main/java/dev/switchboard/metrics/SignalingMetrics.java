@@ -160,8 +160,9 @@ public class SignalingMetrics implements RoomEvents {
         busDiscards,
         RoomBus.Discard.values(),
         MetricNames.BUS_DISCARDS,
-        "What the Redis bus dropped, by reason: publish_failed and redis_down count frames (or"
-            + " announcements) that never reached the other instances; duplicate, superseded and"
+        "What the Redis bus dropped, by reason: publish_failed, redis_down and not_listening"
+            + " count frames (or announcements) that never reached the other instances (the last:"
+            + " no instance listened, as when it died); duplicate, superseded and"
             + " malformed count envelopes dropped on arrival (delivered once already, or by another"
             + " listener, or not understood)",
         MetricNames.REASON,

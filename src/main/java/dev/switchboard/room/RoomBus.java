@@ -63,6 +63,11 @@ public interface RoomBus {
     PUBLISH_FAILED,
     /** Not published because Redis was unreachable: members elsewhere could not be reached. */
     REDIS_DOWN,
+    /**
+     * Published, but the instance it was for did not listen (it died, or had not subscribed again
+     * after Redis came back), after a few tries: it never arrived.
+     */
+    NOT_LISTENING,
     /** A repeat of an envelope already delivered (a publish Redisson retried): correct to drop. */
     DUPLICATE,
     /**

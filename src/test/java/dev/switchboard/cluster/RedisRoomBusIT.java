@@ -382,33 +382,130 @@ class RedisRoomBusIT {
     Instance b = Instance.start(receiverClient, "b");
     Instance bystander = Instance.start(receiverClient, "bystander");
     RoomId room = new RoomId("targeted-" + System.nanoTime());
-    RoomId other = new RoomId("other-" + System.nanoTime());
     b.open(room);
     bystander.open(room); // listening, with the room open, but holding no seat a knows of
     a.open(room);
     assertThat(a.channelSubscribers(room)).as("a listens on its own channel").isEqualTo(1);
-    a.bus().claimed(room, Map.of("mate", b.id()));
     Peer member = TestPeers.peer(room);
+    // The claim's snapshot: a's own member and b's.
+    a.bus().claimed(room, Map.of(member.id().toString(), a.id(), "mate", b.id()));
+    long publishedBefore = redis.commandCalls("publish");
     a.bus().joined(member);
 
     assertThat(a.bus().publish(member, Frame.of("hello"))).isTrue();
     await().atMost(Duration.ofSeconds(10)).until(() -> b.delivered().size() == 1);
-    assertThat(b.delivered()).containsExactly(room + " hello");
-    // Fence: a frame in another room, to the bystander, published after the first one.
-    bystander.open(other);
-    a.open(other);
-    a.bus().claimed(other, Map.of("someone", bystander.id()));
-    Peer second = TestPeers.peer(other);
-    a.bus().publish(second, Frame.of("fence"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> bystander.delivered().size() == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.counts().published.get() == 1);
 
-    assertThat(bystander.delivered()).containsExactly(other + " fence");
-    assertThat(a.counts().received).as("nothing came back to the sender").hasValue(0);
+    assertThat(b.delivered()).containsExactly(room + " hello");
+    assertThat(redis.commandCalls("publish") - publishedBefore)
+        .as(
+            "two publishes (the join, then the frame), both to b: none to a itself or the bystander")
+        .isEqualTo(2);
     assertThat(a.delivered()).isEmpty();
+    assertThat(bystander.delivered()).isEmpty();
     assertThat(b.counts().discarded.values()).allMatch(count -> count.get() == 0);
     for (Instance i : List.of(a, b, bystander)) {
       i.bus().stop();
     }
+  }
+
+  @Test
+  void aMemberReannouncedAfterItsInstanceWasReapedIsPublishedToAgainAndLeavesOnce() {
+    Instance a = Instance.start(senderClient, "a");
+    Instance b = Instance.start(receiverClient, "b");
+    RoomId room = new RoomId("reaped-" + System.nanoTime());
+    a.open(room);
+    b.open(room);
+    Peer onA = TestPeers.peer(room);
+    Peer onB = TestPeers.peer(room);
+    b.bus().claimed(room, Map.of(onA.id().toString(), a.id(), onB.id().toString(), b.id()));
+    long published = redis.commandCalls("publish");
+    b.bus().joined(onB); // one publish, to a
+    // b reaped a while a was cut off from Redis, and its leave is announced twice (as when the
+    // member's own L and the reaper's both get out): one publish each, to b.
+    b.bus().announceLeft(room, a.id(), onA.id().toString(), Map.of(onB.id().toString(), b.id()));
+    b.bus().announceLeft(room, a.id(), onA.id().toString(), Map.of(onB.id().toString(), b.id()));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> redis.commandCalls("publish") >= published + 3);
+    // a is back: it claims its member's seat again and announces it to b.
+    long beforeJoin = redis.commandCalls("publish");
+    a.bus()
+        .announceJoined(
+            room,
+            onA.id().toString(),
+            Map.of(onA.id().toString(), a.id(), onB.id().toString(), b.id()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> redis.commandCalls("publish") > beforeJoin);
+    // A frame from a's member, after those on the same lane: once b has it, it has them too.
+    a.bus().claimed(room, Map.of(onB.id().toString(), b.id()));
+    a.bus().joined(onA);
+    a.bus().publish(onA, Frame.of("a is back"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.delivered().size() == 2);
+
+    b.bus().publish(onB, Frame.of("welcome back"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.delivered().size() == 1);
+
+    assertThat(b.delivered())
+        .as("one peer-disconnected for the two L, then a's frame")
+        .containsExactly(room + " " + Frame.PEER_DISCONNECTED.text(), room + " a is back");
+    assertThat(a.delivered()).containsExactly(room + " welcome back");
+    a.bus().stop();
+    b.bus().stop();
+  }
+
+  @Test
+  void aPublishNoOneHeardIsTriedAgainUntilTheInstanceListens() {
+    Instance a = Instance.start(senderClient, "a");
+    String lateId = "late-" + System.nanoTime();
+    Counts lateCounts = new Counts();
+    RedisRoomBus late =
+        new RedisRoomBus(
+            receiverClient,
+            lateId,
+            false,
+            () -> true,
+            () -> true,
+            nanos -> {},
+            lateCounts,
+            1 << 20);
+    List<String> delivered = new CopyOnWriteArrayList<>();
+    late.attach((room, frame, sentAt) -> delivered.add(frame.text()));
+    RoomId room = new RoomId("unheard-" + System.nanoTime());
+    late.open(room); // its member is seated, but it is not subscribed (yet)
+    a.open(room);
+    a.bus().claimed(room, Map.of("on-late", lateId));
+    Peer member = TestPeers.peer(room);
+    long publishedBefore = redis.commandCalls("publish");
+
+    a.bus().publish(member, Frame.of("early"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> redis.commandCalls("publish") > publishedBefore);
+    late.start(); // as Redisson subscribes again after a reconnect
+    await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() == 1);
+
+    assertThat(delivered).containsExactly("early");
+    assertThat(a.counts().discarded.get(RoomBus.Discard.NOT_LISTENING)).hasValue(0);
+    a.bus().stop();
+    late.stop();
+  }
+
+  @Test
+  void aPublishNoOneHearsIsCountedAfterAFewTries() {
+    Instance a = Instance.start(senderClient, "a");
+    RoomId room = new RoomId("unheard-" + System.nanoTime());
+    a.open(room);
+    a.bus().claimed(room, Map.of("on-a-dead-instance", "dead-" + System.nanoTime()));
+    Peer member = TestPeers.peer(room);
+
+    a.bus().publish(member, Frame.of("to no one"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> a.counts().discarded.get(RoomBus.Discard.NOT_LISTENING).get() == 1);
+
+    assertThat(a.counts().published).hasValue(0);
+    assertThat(a.counts().discarded.get(RoomBus.Discard.PUBLISH_FAILED)).hasValue(0);
+    a.bus().stop();
   }
 
   @Test

@@ -55,7 +55,7 @@ class RedisClusterIT {
     for (String instance : List.of("cluster-a", "cluster-b")) {
       // The lane of the room's envelopes (RedisRoomBus.lane).
       String channel =
-          "switchboard:instance:{" + instance + "}:bus:" + Math.floorMod(room.hashCode(), 8);
+          "switchboard:bus:{" + instance + ":" + Math.floorMod(room.hashCode(), 8) + "}";
       List<Object> sharded = cluster.nodeForKey(channel).callList("PUBSUB", "SHARDNUMSUB", channel);
       assertThat(sharded.get(1)).as("%s listens on its channel's shard", instance).isEqualTo(1L);
       for (RedisServer node : cluster.nodes()) {
@@ -70,7 +70,7 @@ class RedisClusterIT {
     System.out.printf(
         "[it] redis cluster: 3 nodes, instance channels in slots %d and %d, relayed both ways over"
             + " sharded pub/sub%n",
-        cluster.slot("switchboard:instance:{cluster-a}:bus:0"),
-        cluster.slot("switchboard:instance:{cluster-b}:bus:0"));
+        cluster.slot("switchboard:bus:{cluster-a:" + Math.floorMod(room.hashCode(), 8) + "}"),
+        cluster.slot("switchboard:bus:{cluster-b:" + Math.floorMod(room.hashCode(), 8) + "}"));
   }
 }
