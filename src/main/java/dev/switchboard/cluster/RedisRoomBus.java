@@ -10,7 +10,7 @@ import dev.switchboard.room.RoomId;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -139,10 +139,13 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     final Map<String, Long> lastSequence = new ConcurrentHashMap<>();
     private final Set<String> departed = ConcurrentHashMap.newKeySet();
 
+    /** The distinct values of {@code remote}, kept beside it so that a publish need not copy it. */
+    private volatile List<String> holders = List.of();
+
     /** From a claim's snapshot of the seats or a {@code J}: unless it already left. */
     synchronized void joined(String peer, String holder) {
-      if (!departed.contains(peer)) {
-        remote.put(peer, holder);
+      if (!departed.contains(peer) && !holder.equals(remote.put(peer, holder))) {
+        holders = List.copyOf(new LinkedHashSet<>(remote.values()));
       }
     }
 
@@ -152,7 +155,7 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
      */
     synchronized void rejoined(String peer, String holder) {
       departed.remove(peer);
-      remote.put(peer, holder);
+      joined(peer, holder);
     }
 
     /**
@@ -160,7 +163,9 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
      * leave). Its last envelope number stays, so that a repeat of its {@code L} is still dropped.
      */
     synchronized boolean left(String peer) {
-      remote.remove(peer);
+      if (remote.remove(peer) != null) {
+        holders = List.copyOf(new LinkedHashSet<>(remote.values()));
+      }
       if (departed.size() >= DEPARTED_LIMIT) {
         departed.forEach(lastSequence::remove);
         departed.clear();
@@ -169,8 +174,8 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     }
 
     /** The instances holding the room's other members. */
-    Set<String> holders() {
-      return Set.copyOf(remote.values());
+    List<String> holders() {
+      return holders;
     }
   }
 
@@ -259,6 +264,10 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
   }
 
   private RTopic[] channels(String instance) {
+    RTopic[] known = channels.get(instance);
+    if (known != null) {
+      return known;
+    }
     if (channels.size() > CHANNEL_HANDLES_LIMIT) {
       // Ids of instances gone long ago (a restarted pod may get a new one); made again on demand.
       channels.keySet().removeIf(id -> !id.equals(instanceId));
@@ -328,7 +337,7 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
       return true; // it came from another instance
     }
     RoomView view = views.get(sender.roomId());
-    if (view == null || view.remote.isEmpty()) {
+    if (view == null || view.holders().isEmpty()) {
       return true;
     }
     return outgoing(sender).enqueue('F', Clock.epochMicros() + " " + frame.text());
@@ -456,16 +465,15 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
           }
           String[] head = poll();
           char kind = head[0].charAt(0);
-          Set<String> holders = view.holders();
+          targets = view.holders();
           if (kind == 'L' && !alsoTell.isEmpty()) {
-            Set<String> all = new HashSet<>(holders);
+            Set<String> all = new LinkedHashSet<>(targets);
             all.addAll(alsoTell);
-            holders = all;
+            targets = List.copyOf(all);
           }
-          if (holders.isEmpty()) {
+          if (targets.isEmpty()) {
             continue; // no member elsewhere (any more): nobody to tell
           }
-          targets = List.copyOf(holders);
           long seq = ++sequence;
           if (kind != 'F') {
             envelope = envelope(kind, instanceId, room, sender, seq, head[1]);

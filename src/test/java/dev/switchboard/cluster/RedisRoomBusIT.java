@@ -355,13 +355,19 @@ class RedisRoomBusIT {
   private record Instance(String id, RedisRoomBus bus, Counts counts, List<String> delivered) {
 
     static Instance start(RedissonClient client, String name) {
+      Instance instance = create(client, name);
+      instance.bus().start();
+      return instance;
+    }
+
+    /** Not listening until its bus is started. */
+    static Instance create(RedissonClient client, String name) {
       String id = name + "-" + System.nanoTime();
       Counts counts = new Counts();
       RedisRoomBus bus =
           new RedisRoomBus(client, id, false, () -> true, () -> true, nanos -> {}, counts, 1 << 20);
       List<String> delivered = new CopyOnWriteArrayList<>();
       bus.attach((room, frame, sentAt) -> delivered.add(room + " " + frame.text()));
-      bus.start();
       return new Instance(id, bus, counts, delivered);
     }
 
@@ -456,24 +462,11 @@ class RedisRoomBusIT {
   @Test
   void aPublishNoOneHeardIsTriedAgainUntilTheInstanceListens() {
     Instance a = Instance.start(senderClient, "a");
-    String lateId = "late-" + System.nanoTime();
-    Counts lateCounts = new Counts();
-    RedisRoomBus late =
-        new RedisRoomBus(
-            receiverClient,
-            lateId,
-            false,
-            () -> true,
-            () -> true,
-            nanos -> {},
-            lateCounts,
-            1 << 20);
-    List<String> delivered = new CopyOnWriteArrayList<>();
-    late.attach((room, frame, sentAt) -> delivered.add(frame.text()));
+    Instance late = Instance.create(receiverClient, "late");
     RoomId room = new RoomId("unheard-" + System.nanoTime());
-    late.open(room); // its member is seated, but it is not subscribed (yet)
+    late.bus().open(room); // its member is seated, but it is not subscribed (yet)
     a.open(room);
-    a.bus().claimed(room, Map.of("on-late", lateId));
+    a.bus().claimed(room, Map.of("on-late", late.id()));
     Peer member = TestPeers.peer(room);
     long publishedBefore = redis.commandCalls("publish");
 
@@ -481,13 +474,13 @@ class RedisRoomBusIT {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> redis.commandCalls("publish") > publishedBefore);
-    late.start(); // as Redisson subscribes again after a reconnect
-    await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() == 1);
+    late.bus().start(); // as Redisson subscribes again after a reconnect
+    await().atMost(Duration.ofSeconds(10)).until(() -> late.delivered().size() == 1);
 
-    assertThat(delivered).containsExactly("early");
+    assertThat(late.delivered()).containsExactly(room + " early");
     assertThat(a.counts().discarded.get(RoomBus.Discard.NOT_LISTENING)).hasValue(0);
     a.bus().stop();
-    late.stop();
+    late.bus().stop();
   }
 
   @Test
