@@ -86,6 +86,9 @@ public class ClusterProducer {
       return;
     }
     Config redisson = redissonConfig(config);
+    InstanceLiveness[] live = new InstanceLiveness[1];
+    redisson.setConnectionListener(
+        InstanceLiveness.listener(redisson.getConnectionListener(), () -> live[0]));
     redis = Redisson.create(redisson);
     AtomicInteger count = new AtomicInteger();
     io =
@@ -97,7 +100,6 @@ public class ClusterProducer {
               return t;
             });
     io.setRemoveOnCancelPolicy(true);
-    InstanceLiveness[] live = new InstanceLiveness[1];
     redisBus =
         new RedisRoomBus(
             redis,

@@ -1,11 +1,13 @@
 package dev.switchboard.cluster;
 
 import dev.switchboard.room.RoomId;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -13,9 +15,13 @@ import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
+import org.redisson.api.NodeType;
+import org.redisson.api.RFuture;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.RedisConnectionException;
 import org.redisson.client.codec.StringCodec;
+import org.redisson.connection.ConnectionListener;
 
 /**
  * Keeps this instance visible and cleans up after dead ones.
@@ -25,6 +31,10 @@ import org.redisson.client.codec.StringCodec;
  *       the circuit breaker. That write is also the Redis health probe: its outcome drives {@code
  *       /readyz} and {@code signaling_redis_up} (down after {@link #DOWN_AFTER_FAILURES} failures
  *       in a row).
+ *   <li>When a connection to Redis closes, the probe under way fails at once instead of waiting out
+ *       its bound: Redisson does not fail a command whose connection closes under it, so a Redis
+ *       killed while it held the probe (or frozen, then killed) kept {@code /readyz} at 200 for
+ *       2.25-2.45 s. The next probe, 250 ms later, fails fast on the closed connection.
  *   <li>When Redis answers (at start, and again after failing), it re-registers itself, claims
  *       again the seats of every member still connected here (Redis may have lost them, or another
  *       instance reaped them) and announces them to the instances holding their room mates, and
@@ -51,17 +61,6 @@ final class InstanceLiveness {
    * for it.
    */
   static final int DOWN_AFTER_FAILURES = 2;
-
-  /**
-   * How long a probe waits for its answer: shorter than the gateway's bound for seat claims, so
-   * that readiness turns within 2 s of Redis dying even when a probe was under way. Redisson does
-   * not fail a command whose connection closes under it (Redis killed while it held the command, or
-   * frozen and then killed): the command waits out its bound, and only the next probe fails at
-   * once. With 2 s that was 2.25 s to {@code /readyz} 503; with this, at most about 1.5 s. A
-   * healthy Redis answers the probe's SET in about a millisecond; two probes in a row a second late
-   * is an instance that should not take joins anyway.
-   */
-  static final long PROBE_TIMEOUT_MS = 1_000;
 
   /**
    * KEYS: the dead instance's liveness key, its reaper key. ARGV: reaper id, reaper key TTL (ms).
@@ -93,6 +92,7 @@ final class InstanceLiveness {
   private volatile long refreshedAt;
 
   private int failures; // probe thread only
+  private volatile CompletableFuture<?> probeUnderWay;
 
   InstanceLiveness(
       RedissonClient redis,
@@ -150,11 +150,14 @@ final class InstanceLiveness {
     long start = System.nanoTime();
     try {
       store.call(
-          () ->
-              redis
-                  .<String>getBucket(RedisKeys.alive(instanceId), StringCodec.INSTANCE)
-                  .setAsync(String.valueOf(System.currentTimeMillis()), ttl),
-          PROBE_TIMEOUT_MS);
+          () -> {
+            RFuture<Void> written =
+                redis
+                    .<String>getBucket(RedisKeys.alive(instanceId), StringCodec.INSTANCE)
+                    .setAsync(String.valueOf(System.currentTimeMillis()), ttl);
+            probeUnderWay = written.toCompletableFuture();
+            return written;
+          });
       nowUp = true;
       wrote = true;
       failures = 0;
@@ -162,6 +165,8 @@ final class InstanceLiveness {
       LOG.log(Level.FINE, "Redis probe failed", e);
       failures++;
       nowUp = wasUp && failures < DOWN_AFTER_FAILURES;
+    } finally {
+      probeUnderWay = null;
     }
     if (nowUp && !wasUp) {
       nowUp = register();
@@ -179,6 +184,55 @@ final class InstanceLiveness {
     }
     up = nowUp;
     store.backendUp(nowUp);
+  }
+
+  /** A connection to Redis closed: the probe under way, if any, fails now. */
+  void connectionClosed() {
+    CompletableFuture<?> underWay = probeUnderWay;
+    if (underWay != null) {
+      underWay.completeExceptionally(
+          new RedisConnectionException("A connection to Redis closed with the probe under way"));
+    }
+  }
+
+  /**
+   * Redisson's connection listener for this instance's client: tells {@code liveness} (once there
+   * is one) of every closed connection, and passes every event on to the listener the Redisson
+   * configuration already had, if any.
+   */
+  static ConnectionListener listener(
+      ConnectionListener configured, Supplier<InstanceLiveness> liveness) {
+    return new ConnectionListener() {
+      @Override
+      public void onConnect(InetSocketAddress address, NodeType type) {
+        if (configured != null) {
+          configured.onConnect(address, type);
+        }
+      }
+
+      @Override
+      public void onDisconnect(InetSocketAddress address, NodeType type) {
+        InstanceLiveness live = liveness.get();
+        if (live != null) {
+          live.connectionClosed();
+        }
+        if (configured != null) {
+          configured.onDisconnect(address, type);
+        }
+      }
+
+      @Override
+      @SuppressWarnings("deprecation")
+      public void onConnect(InetSocketAddress address) {
+        // Redisson calls the two-argument form.
+      }
+
+      @Override
+      @SuppressWarnings("deprecation")
+      public void onDisconnect(InetSocketAddress address) {
+        // Redisson calls the two-argument form.
+      }
+    };
   }
 
   /**

@@ -18,28 +18,25 @@ import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
  * settings reach the annotation through {@link FaultToleranceSettings}.) Publishing frames does not
  * come through here: it is asynchronous and is skipped while Redis is down.
  *
- * <p>Each call waits at most its bound ({@link #TIMEOUT_MS} unless the caller gives a shorter one)
- * for Redis's answer, a bound kept here rather than with MicroProfile's {@code @Timeout}: Payara's
- * {@code @Timeout} schedules a task on a managed executor for every call, and capturing the
- * caller's context for it looks up the context providers with a {@code ServiceLoader} scan of the
- * application's class path, every time. A profile of a Redis-backed instance taking connections
- * showed that scan as half of its Redis threads' CPU; the timeout stage as a whole was about 1.5 ms
- * of CPU per call, against 0.1 ms for the Redis command itself, and every join makes two calls.
- * Redisson's own future gives the same bound for nothing.
+ * <p>Each call waits at most {@link #TIMEOUT_MS} for Redis's answer, a bound kept here rather than
+ * with MicroProfile's {@code @Timeout}: Payara's {@code @Timeout} schedules a task on a managed
+ * executor for every call, and capturing the caller's context for it looks up the context providers
+ * with a {@code ServiceLoader} scan of the application's class path, every time. A profile of a
+ * Redis-backed instance taking connections showed that scan as half of its Redis threads' CPU; the
+ * timeout stage as a whole was about 1.5 ms of CPU per call, against 0.1 ms for the Redis command
+ * itself, and every join makes two calls. Redisson's own future gives the same bound for nothing.
  */
 @ApplicationScoped
 public class RedisGateway {
 
-  /** How long a call waits for Redis before it counts as failed, unless its caller says less. */
+  /** How long a call waits for Redis before it counts as failed. */
   static final long TIMEOUT_MS = 2_000;
 
   @Inject SignalingMetrics metrics;
 
   /**
-   * Starts one Redis operation and waits for its result, at most {@code timeoutMs}. Throws what the
-   * operation failed with, or a {@link TimeoutException}; either counts toward the breaker. (One
-   * method for every bound: MicroProfile keeps a breaker's state per method, and all calls share
-   * this one.)
+   * Starts one Redis operation and waits for its result, at most {@link #TIMEOUT_MS}. Throws what
+   * the operation failed with, or a {@link TimeoutException}; either counts toward the breaker.
    *
    * <p>{@code operation} must return Redisson's own future (not one derived from it with {@code
    * thenApply} and the like): cancelling that one is what stops Redisson from sending the command
@@ -50,11 +47,10 @@ public class RedisGateway {
       failureRatio = 1.0,
       delay = 10_000,
       successThreshold = 1)
-  public <T> T call(Supplier<? extends CompletionStage<T>> operation, long timeoutMs)
-      throws Exception {
+  public <T> T call(Supplier<? extends CompletionStage<T>> operation) throws Exception {
     long start = System.nanoTime();
     try {
-      return await(operation.get().toCompletableFuture(), timeoutMs);
+      return await(operation.get().toCompletableFuture(), TIMEOUT_MS);
     } finally {
       metrics.redisCommand(System.nanoTime() - start);
     }

@@ -251,13 +251,8 @@ final class RedisRoomStore implements RoomStore {
    * noting whether the breaker let it through.
    */
   <T> T call(Supplier<? extends CompletionStage<T>> operation) {
-    return call(operation, RedisGateway.TIMEOUT_MS);
-  }
-
-  /** {@link #call(Supplier)} with a bound shorter than {@link RedisGateway#TIMEOUT_MS}. */
-  <T> T call(Supplier<? extends CompletionStage<T>> operation, long timeoutMs) {
     try {
-      T result = gateway.call(operation, timeoutMs);
+      T result = gateway.call(operation);
       circuitOpen = false;
       return result;
     } catch (CircuitBreakerOpenException e) {
