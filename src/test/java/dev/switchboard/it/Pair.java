@@ -22,12 +22,24 @@ record Pair(TestClient first, TestClient second) {
 
   /** Waits until a raw client's messages reach {@code first}: both are in the room. */
   static void awaitSyncFromRaw(TestClient first, RawWebSocket second) {
+    awaitSyncFromRaw(first, second, false);
+  }
+
+  /**
+   * {@link #awaitSyncFromRaw(TestClient, RawWebSocket)}; with {@code pongEachTry}, {@code second}
+   * also sends an unsolicited pong before each try, so that a raw client that answers no pings is
+   * not dropped by the heartbeat while the sync lasts.
+   */
+  static void awaitSyncFromRaw(TestClient first, RawWebSocket second, boolean pongEachTry) {
     String token = UUID.randomUUID().toString();
     await("both members registered")
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(20))
         .until(
             () -> {
+              if (pongEachTry) {
+                second.send(RawWebSocket.PONG, new byte[0]);
+              }
               second.sendText(TestClient.sync(token));
               return first.synced(token);
             });

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -153,16 +152,7 @@ class RestrictedServerIT {
       // Until both are in the room the raw client answers for itself with unsolicited pongs: on a
       // loaded machine the sync can outlast a heartbeat round (500 ms), and the peer would be
       // dropped before the test starts. From then on it is silent.
-      String token = UUID.randomUUID().toString();
-      await("both members registered")
-          .atMost(Duration.ofSeconds(10))
-          .pollInterval(Duration.ofMillis(20))
-          .until(
-              () -> {
-                silent.send(RawWebSocket.PONG, new byte[0]);
-                silent.sendText(TestClient.sync(token));
-                return alive.synced(token);
-              });
+      Pair.awaitSyncFromRaw(alive, silent, true);
       long start = System.nanoTime();
       assertThat(alive.next(Duration.ofMillis(HEARTBEAT_MS * 6)))
           .isEqualTo("{\"type\":\"peer-disconnected\"}");
