@@ -39,7 +39,15 @@ import org.redisson.config.SingleServerConfig;
 public class ClusterProducer {
 
   private static final Logger LOG = Logger.getLogger(ClusterProducer.class.getName());
-  private static final int IO_THREADS = 4;
+
+  /**
+   * Threads for seat claims and releases and the liveness timers. They spend their time waiting on
+   * Redis round trips (a join makes two calls in a row), so they bound how many joins are under way
+   * at once, not CPU. With 4, a burst of 16,000 clients at 2,000/s on a Redis-backed instance
+   * queued joins for 7 s on average (the claims themselves took 5 ms) and rooms went unconfirmed
+   * for over 15 s; with 16, the mean join took 26 ms for the same CPU per connection.
+   */
+  private static final int IO_THREADS = 16;
 
   @Inject SignalingConfig config;
   @Inject RedisGateway gateway;
