@@ -74,8 +74,9 @@ class RedisOutageIT {
         TimeUnit.MILLISECONDS);
 
     // Redis dies at the worst moment for readiness: with each instance's probe waiting for its
-    // answer. Redisson does not fail a command whose connection closes under it; the probe waits
-    // out its own bound. Writes are paused first (reads still answer, so the wait is observable).
+    // answer. Redisson does not fail a command whose connection closes under it: the instance has
+    // to notice the closed connection itself, or the probe waits out its 2 s bound. Writes are
+    // paused first (reads still answer, so the held probes are observable).
     redis.call("CLIENT", "PAUSE", "10000", "WRITE");
     await("a probe from each instance held by Redis")
         .atMost(Duration.ofSeconds(5))
