@@ -146,15 +146,18 @@ class PayaraServerSmokeIT {
 
   /**
    * What the uber-jar's boot command files do that matters on a full server: HTTP/2 off on the
-   * listener (Grizzly's h2c deadlocked its workers, see payara/pre-boot-commands.asadmin), and
-   * configuration as system properties, which MicroProfile Config reads like environment variables.
-   * The listener also stays on loopback, as every test server here.
+   * listener (Grizzly's h2c deadlocked its workers, see payara/pre-boot-commands.asadmin),
+   * Grizzly's own WebSocket add-on off as the README advises (JSR-356 endpoints do not need it:
+   * this test's relay shows it), and configuration as system properties, which MicroProfile Config
+   * reads like environment variables. The listener also stays on loopback, as every test server
+   * here.
    */
   private static void configure() {
     domain.remote(
         Duration.ofMinutes(2),
         "set",
         HTTP_PROTOCOL + ".http2-enabled=false",
+        HTTP_PROTOCOL + ".websockets-support-enabled=false",
         HTTP_LISTENER + ".address=127.0.0.1");
     domain.remote(
         Duration.ofMinutes(2), "create-system-properties", "HEALTH_PORT=" + domain.httpPort());
