@@ -247,6 +247,39 @@ class RedisRoomBusIT {
   }
 
   @Test
+  void framesOfManySendersQueuedWhileABatchIsInFlightLeaveInOnePublishEachSenderInOrder() {
+    Link link = Link.open("bus-coalesce", false);
+    List<Peer> senders =
+        java.util.stream.Stream.generate(() -> TestPeers.peer(link.room())).limit(20).toList();
+    long publishedBefore = redis.commandCalls("publish");
+
+    // The first publish fails and is tried again 100 ms later; the rest queue behind it.
+    link.failuresLeft().set(1);
+    for (int round = 0; round < 5; round++) {
+      for (int s = 0; s < senders.size(); s++) {
+        assertThat(link.sender().publish(senders.get(s), Frame.of("p" + s + "-" + round))).isTrue();
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.delivered().size() >= 100);
+
+    assertThat(link.delivered()).hasSize(100);
+    for (int s = 0; s < senders.size(); s++) {
+      String prefix = "p" + s + "-";
+      assertThat(link.delivered().stream().filter(text -> text.startsWith(prefix)).toList())
+          .as("sender %d's frames, in its order", s)
+          .containsExactly(prefix + 0, prefix + 1, prefix + 2, prefix + 3, prefix + 4);
+    }
+    assertThat(redis.commandCalls("publish") - publishedBefore)
+        .as("the first frame's batch, then one batch of the 99 that queued meanwhile")
+        .isEqualTo(2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> link.senderCounts().published.get() == 100);
+    assertThat(link.receiverCounts().received).hasValue(100);
+    assertThat(link.receiverCounts().missing).hasValue(0);
+    assertThat(link.receiverCounts().discarded.values()).allMatch(count -> count.get() == 0);
+    link.close();
+  }
+
+  @Test
   void aPublishThatRedisRanButReportedFailedIsDeliveredOnceAndItsRepeatDropped() {
     Link link = Link.open("bus-repeat", true);
 
