@@ -864,10 +864,13 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
         for (int i = 0; i < count; i++) {
           String line = lines.next();
           int space = line == null ? -1 : line.indexOf(' ');
+          if (space <= 0) {
+            return false;
+          }
           long sentAt;
           try {
-            sentAt = Long.parseLong(line, 0, Math.max(space, 0), 10);
-          } catch (RuntimeException e) {
+            sentAt = Long.parseLong(line, 0, space, 10);
+          } catch (NumberFormatException e) {
             return false;
           }
           receiver.deliver(room, Frame.of(line.substring(space + 1)), sentAt);
