@@ -1,5 +1,7 @@
 package dev.switchboard.launcher;
 
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.function.Function;
 import java.util.logging.Formatter;
 import java.util.logging.LogManager;
@@ -26,6 +28,10 @@ public final class InstanceLogFormatter extends Formatter {
   static final String JSON_FORMATTER = "fish.payara.enterprise.server.logging.JSONLogFormatter";
   static final String TEXT_FORMATTER = "com.sun.enterprise.server.logging.ODLLogFormatter";
 
+  /** Payara's JSON {@code Timestamp}, e.g. {@code 2026-12-07T01:12:51.579+0000}. */
+  private static final DateTimeFormatter TIMESTAMP =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSZ").withZone(ZoneId.systemDefault());
+
   private final Formatter delegate;
   private final boolean pretty;
   private final String jsonField;
@@ -48,7 +54,15 @@ public final class InstanceLogFormatter extends Formatter {
 
   @Override
   public String format(LogRecord record) {
-    String line = delegate.format(record);
+    String line;
+    try {
+      line = delegate.format(record);
+    } catch (RuntimeException e) {
+      // Payara's formatters look up its services for every record. A record logged after Payara
+      // shut them down (its own shutdown hook races the others) made them throw: the record was
+      // lost and the JDK printed "Error in formatting Logrecord" with a stack trace instead.
+      return fallback(record);
+    }
     if (line == null || line.isEmpty()) {
       return line;
     }
@@ -56,6 +70,65 @@ public final class InstanceLogFormatter extends Formatter {
       return textPrefix + line;
     }
     return line.startsWith("{") ? "{" + jsonField + line.substring(1) : line;
+  }
+
+  /**
+   * The record in the fields of Payara's JSON format that need no service (or one plain line with
+   * {@code PRETTY_LOGS}). Escaped by hand: no JSON library is on the launcher's class path.
+   */
+  String fallback(LogRecord record) {
+    String message = formatMessage(record);
+    if (record.getThrown() != null) {
+      message += " " + record.getThrown();
+    }
+    if (pretty) {
+      return textPrefix
+          + "["
+          + record.getLevel()
+          + "] ["
+          + record.getLoggerName()
+          + "] "
+          + message
+          + System.lineSeparator();
+    }
+    return "{"
+        + jsonField
+        + "\"Timestamp\":\""
+        + TIMESTAMP.format(record.getInstant())
+        + "\",\"Level\":\""
+        + record.getLevel().getName()
+        + "\",\"LoggerName\":\""
+        + escape(String.valueOf(record.getLoggerName()))
+        + "\",\"TimeMillis\":\""
+        + record.getMillis()
+        + "\",\"LevelValue\":\""
+        + record.getLevel().intValue()
+        + "\",\"LogMessage\":\""
+        + escape(message)
+        + "\"}"
+        + System.lineSeparator();
+  }
+
+  private static String escape(String text) {
+    StringBuilder out = new StringBuilder(text.length() + 16);
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.toString();
   }
 
   @Override

@@ -2,6 +2,10 @@ package dev.switchboard.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Formatter;
@@ -58,6 +62,49 @@ class InstanceLogFormatterTest {
   void aRecordTheDelegateSkipsStaysSkipped() {
     assertThat(formatter(false, "").format(record())).isEmpty();
     assertThat(formatter(true, "").format(record())).isEmpty();
+  }
+
+  private InstanceLogFormatter formatterWhoseDelegateThrows(boolean pretty) {
+    return new InstanceLogFormatter(
+        "eu-1.a",
+        pretty,
+        name ->
+            new Formatter() {
+              @Override
+              public String format(LogRecord record) {
+                throw new IllegalStateException("ServiceLocatorImpl has been shut down");
+              }
+            });
+  }
+
+  @Test
+  void aRecordPayarasFormatterCannotFormatAnyMoreIsStillLoggedAsOneJsonLine() {
+    LogRecord record = new LogRecord(Level.INFO, "Payara Micro \"stopped\"\n\tafter {0} s");
+    record.setParameters(new Object[] {3});
+    record.setLoggerName("PayaraMicro");
+
+    String line = formatterWhoseDelegateThrows(false).format(record);
+
+    assertThat(line).endsWith(System.lineSeparator());
+    assertThat(line.substring(0, line.length() - System.lineSeparator().length()))
+        .doesNotContain("\n");
+    try (JsonReader reader = Json.createReader(new StringReader(line))) {
+      JsonObject json = reader.readObject();
+      assertThat(json.getString("InstanceId")).isEqualTo("eu-1.a");
+      assertThat(json.getString("Level")).isEqualTo("INFO");
+      assertThat(json.getString("LoggerName")).isEqualTo("PayaraMicro");
+      assertThat(json.getString("LevelValue")).isEqualTo("800");
+      assertThat(json.getString("TimeMillis")).isEqualTo(String.valueOf(record.getMillis()));
+      assertThat(json.getString("Timestamp")).matches("\\d{4}-\\d\\d-\\d\\dT[0-9:.]{12}[+-]\\d{4}");
+      assertThat(json.getString("LogMessage")).isEqualTo("Payara Micro \"stopped\"\n\tafter 3 s");
+    }
+  }
+
+  @Test
+  void aPrettyRecordPayarasFormatterCannotFormatIsStillLoggedAsText() {
+    String line = formatterWhoseDelegateThrows(true).format(record());
+
+    assertThat(line).startsWith("[eu-1.a] [INFO] ").contains("hello");
   }
 
   @Test
