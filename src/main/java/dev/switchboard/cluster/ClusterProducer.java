@@ -195,7 +195,7 @@ public class ClusterProducer {
               .setTcpKeepAliveInterval(TCP_KEEPALIVE_INTERVAL_S)
               .setTcpKeepAliveCount(TCP_KEEPALIVE_PROBES)
               .setConnectionMinimumIdleSize(2)
-              // Eight channels per instance (RedisRoomBus.LANES), whatever its rooms: Redisson's
+              // One channel per instance (RedisRoomBus.CHANNELS), whatever its rooms: Redisson's
               // default subscription pool (5 channels per connection) is plenty.
               .setSubscriptionConnectionMinimumIdleSize(1);
       String userInfo = url.getRawUserInfo();
@@ -286,6 +286,7 @@ public class ClusterProducer {
       Thread.currentThread().interrupt();
     }
     liveness.stop();
+    redisBus.shutdown();
     try {
       redis.shutdown(0, 2, TimeUnit.SECONDS);
     } catch (RuntimeException e) {

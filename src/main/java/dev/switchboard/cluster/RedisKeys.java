@@ -25,12 +25,12 @@ final class RedisKeys {
   }
 
   /**
-   * One of the instance's pub/sub channels: envelopes for its members, from the other instances;
-   * {@code lane} picks one by room (see {@link RedisRoomBus#LANES}). Each lane has its own hash
-   * tag, so on a Redis Cluster an instance's traffic spreads over the shards like the rooms do.
+   * One of the instance's pub/sub channels ({@link RedisRoomBus#CHANNELS}): envelopes for its
+   * members, from the other instances. Each has its own hash tag, so on a Redis Cluster the
+   * instances' channels spread over the shards.
    */
-  static String channel(String instanceId, int lane) {
-    return "switchboard:bus:{" + instanceId + ":" + lane + "}";
+  static String channel(String instanceId, int channel) {
+    return "switchboard:bus:{" + instanceId + ":" + channel + "}";
   }
 
   /** String with a short TTL, refreshed while the instance lives. */

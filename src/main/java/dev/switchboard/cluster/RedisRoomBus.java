@@ -19,8 +19,13 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,13 +38,13 @@ import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
 
 /**
- * Redis pub/sub channels per instance ({@link #LANES} of them; {@code RShardedTopic} on a Redis
- * Cluster). Each instance listens to its own channels only, and publishes a member's frames to the
- * channel of the room's lane on each instance that holds its room mates: in a room of two on two
- * instances, one publish reaches exactly the one instance that needs it. (An earlier version had a
- * channel per room, which every instance holding a member subscribed to: Redis then sent every
- * publish back to its publisher too, which decoded and dropped it, and every join cost a SUBSCRIBE
- * and every leave an UNSUBSCRIBE.)
+ * A Redis pub/sub channel per instance ({@link #CHANNELS}; {@code RShardedTopic} on a Redis
+ * Cluster). Each instance listens to its own channel only, and publishes a member's frames to the
+ * channel of each instance that holds its room mates: in a room of two on two instances, one
+ * publish reaches exactly the one instance that needs it. (An earlier version had a channel per
+ * room, which every instance holding a member subscribed to: Redis then sent every publish back to
+ * its publisher too, which decoded and dropped it, and every join cost a SUBSCRIBE and every leave
+ * an UNSUBSCRIBE.)
  *
  * <p>Which instances hold a room's other members: the seats a claim or release returns (read in the
  * same atomic step, {@link RedisRoomStore.SeatObserver}), then the {@code J} and {@code L}
@@ -63,13 +68,29 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
   private static final Logger LOG = Logger.getLogger(RedisRoomBus.class.getName());
 
   /**
-   * Channels per instance. Redisson hands a channel's messages to its listener one at a time, to
-   * keep them in order, so one channel would put every frame this instance receives from the others
-   * on one thread: in a two-instance benchmark a freshly started instance, still interpreting that
-   * code, fell 9 s behind (p50) in its first 15 s at 2,000 msg/s. A room always takes the same lane
-   * ({@link #lane}), so its envelopes stay in order.
+   * Pub/sub channels per instance. One, so that all the frames one instance sends another share one
+   * batch in flight and leave together: with eight channels (one per lane) a two-instance benchmark
+   * at 10,000 msg/s published about 2.7 frames per batch, and Redisson's work per publish on both
+   * ends cost about as much CPU as all of Tyrus and Grizzly. A channel's messages reach its
+   * listener one at a time, in order; what they carry is delivered on the {@link #LANES} lanes.
+   */
+  static final int CHANNELS = 1;
+
+  /**
+   * Delivery lanes: the frames a batch brings are handed, room by room, to one of these ordered
+   * queues ({@link Lane}), which {@link #DELIVERY_THREADS} threads drain. Delivering on the channel
+   * listener's own thread put every frame this instance receives from the others on one thread: in
+   * a two-instance benchmark a freshly started instance, still interpreting that code, fell 2.5 to
+   * 9 s behind (p50) in its first seconds. A room always takes the same lane ({@link #lane}), so
+   * its frames stay in order.
    */
   static final int LANES = 8;
+
+  /** Threads draining the delivery lanes; each delivery only hands frames to local outboxes. */
+  static final int DELIVERY_THREADS = 4;
+
+  /** How long an idle delivery thread is kept. */
+  private static final long DELIVERY_KEEP_ALIVE_S = 30;
 
   /** Instances whose routes are kept before the idle ones are dropped. */
   private static final int ROUTES_LIMIT = 256;
@@ -122,8 +143,10 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
   private final ConcurrentMap<RoomId, RoomView> views = new ConcurrentHashMap<>();
   private final ConcurrentMap<PeerId, Sender> senders = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Route[]> routes = new ConcurrentHashMap<>();
-  private final AtomicIntegerArray listenerIds = new AtomicIntegerArray(LANES);
+  private final AtomicIntegerArray listenerIds = new AtomicIntegerArray(CHANNELS);
   private final CompletableFuture<Void> listening = new CompletableFuture<>();
+  private final Lane[] lanes = new Lane[LANES];
+  private final ThreadPoolExecutor delivery;
   private volatile Receiver receiver = (room, frame, sentAt) -> {};
   private volatile boolean stopping;
   private volatile long lastAnswered = System.nanoTime() - 2 * ANSWERED_RECENTLY_NS;
@@ -202,6 +225,65 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     this.publishNanos = publishNanos;
     this.events = events;
     this.backlogLimitChars = backlogLimitChars;
+    AtomicInteger count = new AtomicInteger();
+    this.delivery =
+        new ThreadPoolExecutor(
+            DELIVERY_THREADS,
+            DELIVERY_THREADS,
+            DELIVERY_KEEP_ALIVE_S,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            task -> {
+              Thread t = new Thread(task, "switchboard-bus-" + count.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    delivery.allowCoreThreadTimeOut(true);
+    for (int lane = 0; lane < LANES; lane++) {
+      lanes[lane] = new Lane();
+    }
+  }
+
+  /**
+   * One delivery lane: tasks run one at a time in the order queued, on whichever delivery thread is
+   * free. (Hand-written: the JDK has no ordered-per-key executor, and a single-thread executor per
+   * lane would keep eight threads for two cores.)
+   */
+  private final class Lane {
+    private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
+    void submit(Runnable task) {
+      queue.add(task);
+      if (scheduled.compareAndSet(false, true)) {
+        schedule();
+      }
+    }
+
+    private void schedule() {
+      try {
+        delivery.execute(this::drain);
+      } catch (RejectedExecutionException stopped) {
+        queue.clear(); // shutting down: nobody is left to deliver to
+        scheduled.set(false);
+      }
+    }
+
+    private void drain() {
+      Runnable task;
+      while ((task = queue.poll()) != null) {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "Delivering frames from another instance failed", e);
+        }
+      }
+      scheduled.set(false);
+      // A task queued after the last poll but before the flag was cleared found it set: take it.
+      if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
+        schedule();
+      }
+    }
   }
 
   @Override
@@ -216,20 +298,20 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
    * this must not block the caller.)
    */
   void start() {
-    AtomicInteger left = new AtomicInteger(LANES);
-    for (int lane = 0; lane < LANES; lane++) {
-      listen(lane, left);
+    AtomicInteger left = new AtomicInteger(CHANNELS);
+    for (int channel = 0; channel < CHANNELS; channel++) {
+      listen(channel, left);
     }
   }
 
-  private void listen(int lane, AtomicInteger left) {
-    routes(instanceId)[lane]
+  private void listen(int channel, AtomicInteger left) {
+    routes(instanceId)[channel]
         .topic
-        .addListenerAsync(String.class, (channel, message) -> receive(message))
+        .addListenerAsync(String.class, (name, message) -> receive(message))
         .whenComplete(
             (id, error) -> {
               if (error == null) {
-                listenerIds.set(lane, id);
+                listenerIds.set(channel, id);
                 if (left.decrementAndGet() == 0) {
                   listening.complete(null);
                 }
@@ -239,7 +321,7 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
                     "Subscribing to this instance's channel failed; again in 1 s",
                     error);
                 CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS)
-                    .execute(() -> listen(lane, left));
+                    .execute(() -> listen(channel, left));
               }
             });
   }
@@ -257,18 +339,26 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     stopping = true;
     listening.thenRun(
         () -> {
-          for (int lane = 0; lane < LANES; lane++) {
-            routes(instanceId)[lane].topic.removeListenerAsync(listenerIds.get(lane));
+          for (int channel = 0; channel < CHANNELS; channel++) {
+            routes(instanceId)[channel].topic.removeListenerAsync(listenerIds.get(channel));
           }
         });
   }
 
-  /** The lane of a room: its envelopes always take the same channel, so they stay in order. */
+  /** The lane of a room: its frames are always delivered on the same one, so they stay in order. */
   static int lane(RoomId room) {
     return Math.floorMod(room.value().hashCode(), LANES);
   }
 
-  /** The routes to {@code instance}'s channels, one per lane (this instance's own: to listen). */
+  /**
+   * The channel a room's envelopes take (of {@link #CHANNELS}): always the same one, and always of
+   * the same lanes, so they stay in order.
+   */
+  static int channel(RoomId room) {
+    return lane(room) % CHANNELS;
+  }
+
+  /** The routes to {@code instance}'s channels (this instance's own: to listen). */
   private Route[] routes(String instance) {
     Route[] known = routes.get(instance);
     if (known != null) {
@@ -281,22 +371,22 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     return routes.computeIfAbsent(
         instance,
         id -> {
-          Route[] lanes = new Route[LANES];
-          for (int lane = 0; lane < LANES; lane++) {
-            String name = RedisKeys.channel(id, lane);
-            lanes[lane] =
+          Route[] channels = new Route[CHANNELS];
+          for (int channel = 0; channel < CHANNELS; channel++) {
+            String name = RedisKeys.channel(id, channel);
+            channels[channel] =
                 new Route(
                     id,
                     sharded
                         ? redis.getShardedTopic(name, StringCodec.INSTANCE)
                         : redis.getTopic(name, StringCodec.INSTANCE));
           }
-          return lanes;
+          return channels;
         });
   }
 
-  private static boolean idle(Route[] lanes) {
-    for (Route route : lanes) {
+  private static boolean idle(Route[] channels) {
+    for (Route route : channels) {
       if (!route.idle()) {
         return false;
       }
@@ -390,7 +480,7 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     String batch = announcement('J', instanceId, room, peer);
     Set.copyOf(seats.values()).stream()
         .filter(holder -> !holder.equals(instanceId))
-        .forEach(holder -> routes(holder)[lane(room)].topic.publishAsync(batch));
+        .forEach(holder -> routes(holder)[channel(room)].topic.publishAsync(batch));
   }
 
   /**
@@ -401,7 +491,7 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     String batch = announcement('L', deadInstance, room, peer);
     Set.copyOf(rest.values()).stream()
         .filter(holder -> !holder.equals(deadInstance))
-        .forEach(holder -> routes(holder)[lane(room)].topic.publishAsync(batch));
+        .forEach(holder -> routes(holder)[channel(room)].topic.publishAsync(batch));
   }
 
   /** A batch of one unnumbered record, in the name of {@code instance}. */
@@ -480,9 +570,9 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
         }
         queuedChars.addAndGet(chars);
         Item item = new Item(this, kind, payload);
-        int lane = lane(room);
+        int channel = channel(room);
         for (String target : targets) {
-          Route route = routes(target)[lane];
+          Route route = routes(target)[channel];
           if (route.add(item)) {
             if (first == null) {
               first = route;
@@ -713,6 +803,11 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     stopping = true;
   }
 
+  /** Stops delivering (a stopping server, after its last publishes). */
+  void shutdown() {
+    delivery.shutdown();
+  }
+
   /**
    * Waits (at most {@code timeout}) until no route has a batch in flight or queued: on shutdown, so
    * that the drain's last {@code L} announcements reach the other instances before the client goes
@@ -778,8 +873,48 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     }
   }
 
-  /** One batch from this instance's channel: each record for the room it names, if held here. */
+  /**
+   * One batch from this instance's channel: each record for the room it names, if held here. The
+   * records are read here, in order, and what they deliver is handed to the rooms' lanes, one task
+   * per lane and batch.
+   */
   private void receive(String message) {
+    List<Delivery>[] batch = newDeliveries();
+    try {
+      receiveAll(message, batch);
+    } finally {
+      for (int lane = 0; lane < LANES; lane++) {
+        List<Delivery> deliveries = batch[lane];
+        if (deliveries != null) {
+          Receiver to = receiver;
+          lanes[lane].submit(
+              () -> {
+                for (Delivery d : deliveries) {
+                  to.deliver(d.room(), d.frame(), d.sentAt());
+                }
+              });
+        }
+      }
+    }
+  }
+
+  /** A frame for the local members of {@code room}. */
+  private record Delivery(RoomId room, Frame frame, long sentAt) {}
+
+  @SuppressWarnings("unchecked")
+  private static List<Delivery>[] newDeliveries() {
+    return (List<Delivery>[]) new List<?>[LANES];
+  }
+
+  private static void deliver(List<Delivery>[] batch, RoomId room, Frame frame, long sentAt) {
+    int lane = lane(room);
+    if (batch[lane] == null) {
+      batch[lane] = new ArrayList<>();
+    }
+    batch[lane].add(new Delivery(room, frame, sentAt));
+  }
+
+  private void receiveAll(String message, List<Delivery>[] batch) {
     Lines lines = new Lines(message);
     String holder = lines.next();
     if (holder == null) {
@@ -787,7 +922,7 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
       return;
     }
     while (lines.more()) {
-      if (!receiveRecord(holder, lines)) {
+      if (!receiveRecord(holder, lines, batch)) {
         events.busDiscarded(RoomBus.Discard.MALFORMED, 1);
         LOG.fine("Malformed batch; the rest of it dropped");
         return;
@@ -795,8 +930,11 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
     }
   }
 
-  /** One record, from {@code holder}; false if malformed (the batch's rest cannot be read). */
-  private boolean receiveRecord(String holder, Lines lines) {
+  /**
+   * One record, from {@code holder}, its deliveries added to {@code batch}; false if malformed (the
+   * batch's rest cannot be read).
+   */
+  private boolean receiveRecord(String holder, Lines lines, List<Delivery>[] batch) {
     String kind = lines.next();
     String roomName = lines.next();
     String peer = lines.next();
@@ -855,7 +993,7 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
       }
       case 'L' -> {
         if (view.left(peer)) {
-          receiver.deliver(room, Frame.PEER_DISCONNECTED, Receiver.UNTIMED);
+          deliver(batch, room, Frame.PEER_DISCONNECTED, Receiver.UNTIMED);
         }
         return lines.skip(count);
       }
@@ -873,7 +1011,7 @@ final class RedisRoomBus implements RoomBus, RedisRoomStore.SeatObserver {
           } catch (NumberFormatException e) {
             return false;
           }
-          receiver.deliver(room, Frame.of(line.substring(space + 1)), sentAt);
+          deliver(batch, room, Frame.of(line.substring(space + 1)), sentAt);
         }
         return true;
       }

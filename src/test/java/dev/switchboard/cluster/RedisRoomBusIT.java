@@ -410,7 +410,7 @@ class RedisRoomBusIT {
     }
 
     long channelSubscribers(RoomId room) {
-      String channel = RedisKeys.channel(id, RedisRoomBus.lane(room));
+      String channel = RedisKeys.channel(id, RedisRoomBus.channel(room));
       return (Long) redis.callList("PUBSUB", "NUMSUB", channel).get(1);
     }
   }

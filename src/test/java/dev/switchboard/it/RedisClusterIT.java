@@ -53,9 +53,8 @@ class RedisClusterIT {
     assertThat(pair.first().next()).isEqualTo("{\"type\":\"answer\",\"sdp\":\"back\"}");
 
     for (String instance : List.of("cluster-a", "cluster-b")) {
-      // The lane of the room's envelopes (RedisRoomBus.lane).
-      String channel =
-          "switchboard:bus:{" + instance + ":" + Math.floorMod(room.hashCode(), 8) + "}";
+      // The instance's one channel (RedisRoomBus.CHANNELS).
+      String channel = "switchboard:bus:{" + instance + ":0}";
       List<Object> sharded = cluster.nodeForKey(channel).callList("PUBSUB", "SHARDNUMSUB", channel);
       assertThat(sharded.get(1)).as("%s listens on its channel's shard", instance).isEqualTo(1L);
       for (RedisServer node : cluster.nodes()) {
@@ -70,7 +69,7 @@ class RedisClusterIT {
     System.out.printf(
         "[it] redis cluster: 3 nodes, instance channels in slots %d and %d, relayed both ways over"
             + " sharded pub/sub%n",
-        cluster.slot("switchboard:bus:{cluster-a:" + Math.floorMod(room.hashCode(), 8) + "}"),
-        cluster.slot("switchboard:bus:{cluster-b:" + Math.floorMod(room.hashCode(), 8) + "}"));
+        cluster.slot("switchboard:bus:{cluster-a:0}"),
+        cluster.slot("switchboard:bus:{cluster-b:0}"));
   }
 }
