@@ -76,7 +76,7 @@ public final class InstanceLogFormatter extends Formatter {
    * The record in the fields of Payara's JSON format that need no service (or one plain line with
    * {@code PRETTY_LOGS}). Escaped by hand: no JSON library is on the launcher's class path.
    */
-  String fallback(LogRecord record) {
+  private String fallback(LogRecord record) {
     String message = formatMessage(record);
     if (record.getThrown() != null) {
       message += " " + record.getThrown();

@@ -111,37 +111,48 @@ class RedisRoomStoreIT {
     }
   }
 
-  private static RoomId room(String name) {
-    return new RoomId(name + "-" + System.nanoTime());
+  /**
+   * A room in which {@code leaver} claimed a seat through instance a, then {@code mate} through b.
+   */
+  private record TwoMembers(Instance a, Instance b, RoomId room, PeerId leaver, PeerId mate) {
+
+    static TwoMembers join(String name) {
+      TwoMembers m =
+          new TwoMembers(
+              Instance.start("a"),
+              Instance.start("b"),
+              new RoomId(name + "-" + System.nanoTime()),
+              PeerId.random(),
+              PeerId.random());
+      assertThat(m.a().claim(m.room(), m.leaver())).isTrue();
+      assertThat(m.b().claim(m.room(), m.mate())).isTrue();
+      return m;
+    }
   }
 
   @Test
   void aReleaseReportsTheSeatsLeftAndFreesTheSeat() {
-    Instance a = Instance.start("a");
-    Instance b = Instance.start("b");
-    RoomId room = room("release");
-    PeerId leaver = PeerId.random();
-    PeerId mate = PeerId.random();
-    assertThat(a.claim(room, leaver)).isTrue();
-    assertThat(b.claim(room, mate)).isTrue();
+    TwoMembers m = TwoMembers.join("release");
+    Instance a = m.a();
+    RoomId room = m.room();
+    PeerId leaver = m.leaver();
+    PeerId mate = m.mate();
 
     a.release(room, leaver);
 
     assertThat(a.releases())
-        .containsExactly(new Release(room, leaver, Map.of(mate.toString(), b.id())));
+        .containsExactly(new Release(room, leaver, Map.of(mate.toString(), m.b().id())));
     assertThat(redis.callMap("HGETALL", RedisKeys.seats(room))).containsOnlyKeys(mate.toString());
     assertThat(redis.callList("SMEMBERS", RedisKeys.instanceSeats(a.id()))).isEmpty();
   }
 
   @Test
   void aReleaseWhoseScriptFailsStillReportsTheRoomMatesFromTheSeatsRead() {
-    Instance a = Instance.start("a");
-    Instance b = Instance.start("b");
-    RoomId room = room("release-fails");
-    PeerId leaver = PeerId.random();
-    PeerId mate = PeerId.random();
-    assertThat(a.claim(room, leaver)).isTrue();
-    assertThat(b.claim(room, mate)).isTrue();
+    TwoMembers m = TwoMembers.join("release-fails");
+    Instance a = m.a();
+    RoomId room = m.room();
+    PeerId leaver = m.leaver();
+    PeerId mate = m.mate();
     redis.call("ACL", "SETUSER", "default", "-eval", "-evalsha");
 
     a.release(room, leaver);
@@ -149,7 +160,7 @@ class RedisRoomStoreIT {
     // The mate's instance is in what the bus hears, so the leave reaches it.
     assertThat(a.releases()).hasSize(1);
     assertThat(a.releases().get(0).rest())
-        .containsEntry(mate.toString(), b.id())
+        .containsEntry(mate.toString(), m.b().id())
         .containsEntry(leaver.toString(), a.id());
     // The seat stays taken and listed under a, for a's next registration (or the reaper) to free.
     assertThat(redis.callMap("HGETALL", RedisKeys.seats(room)))
@@ -160,12 +171,10 @@ class RedisRoomStoreIT {
 
   @Test
   void aReleaseThatCannotReadTheSeatsEitherReportsNoneAndStillCompletes() {
-    Instance a = Instance.start("a");
-    Instance b = Instance.start("b");
-    RoomId room = room("all-fails");
-    PeerId leaver = PeerId.random();
-    assertThat(a.claim(room, leaver)).isTrue();
-    assertThat(b.claim(room, PeerId.random())).isTrue();
+    TwoMembers m = TwoMembers.join("all-fails");
+    Instance a = m.a();
+    RoomId room = m.room();
+    PeerId leaver = m.leaver();
     redis.call("ACL", "SETUSER", "default", "-eval", "-evalsha", "-hgetall");
 
     a.release(room, leaver);
