@@ -57,7 +57,8 @@ public final class BenchArgs {
           "",
           "options (durations: 500ms, 5s, 2m; default in brackets):",
           "  --url URL              server [ws://127.0.0.1:3002/]",
-          "  --url2 URL             second server (cross only, required there)",
+          "  --url2 URL             second server: member 2 of every room connects there (cross:",
+          "                         required; connections, churn: optional, rejoins go there too)",
           "  --baseline-url URL     relay: also measure this bare relay endpoint, step by step",
           "                         alternating with --url, and report --url as a ratio of it",
           "                         (Switchboard: BENCH_BASELINE_ENDPOINT=true, path /bench/baseline)",
@@ -223,12 +224,21 @@ public final class BenchArgs {
     }
   }
 
+  /**
+   * Where member 2 of each room (and, in churn, every rejoining member) connects: {@code --url2}
+   * when given, else {@code --url}. Member 1 always connects to {@code --url}.
+   */
+  public URI secondMemberUrl() {
+    return url2 != null ? url2 : url;
+  }
+
   private void validate() {
     if (scenario == Scenario.CROSS && url2 == null) {
       throw new UsageException("scenario cross needs --url2 (the second server)");
     }
-    if (scenario != Scenario.CROSS && url2 != null) {
-      throw new UsageException("--url2 is only used by scenario cross");
+    if (scenario == Scenario.RELAY && url2 != null) {
+      throw new UsageException(
+          "--url2 is used by scenarios cross, connections and churn, not relay (use cross)");
     }
     if (scenario != Scenario.RELAY && baselineUrl != null) {
       throw new UsageException("--baseline-url is only used by scenario relay");

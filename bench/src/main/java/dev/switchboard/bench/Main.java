@@ -141,7 +141,7 @@ public final class Main {
     b.startProgress(null);
     List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
     Map<String, Long> jit0 = b.jitTicks();
-    double openSeconds = b.openRooms(a.clients / 2, a.url, a.url);
+    double openSeconds = b.openRooms(a.clients / 2, a.url, a.secondMemberUrl());
     List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
     Map<String, Long> jit1 = b.jitTicks();
     int opened = b.connected.get();
@@ -236,7 +236,7 @@ public final class Main {
           Bench.Phase p = b.phase;
           return p == null ? "" : " window sent=" + p.sent.sum() + " recv=" + p.received.sum();
         });
-    URI urlB = a.scenario == BenchArgs.Scenario.CROSS ? a.url2 : a.url;
+    URI urlB = a.secondMemberUrl();
     List<Room> ready = openRelayRooms(a, b, a.url, urlB, res, "");
     if (ready == null) {
       return;
@@ -563,7 +563,7 @@ public final class Main {
                   + " retries="
                   + c.joinRetries.sum();
         });
-    b.openRooms(a.rooms, a.url, a.url);
+    b.openRooms(a.rooms, a.url, a.secondMemberUrl());
     int ready = b.ready().size();
     if (ready == 0) {
       res.warnings.add("no room was confirmed: nothing to churn");
@@ -574,7 +574,7 @@ public final class Main {
     long to = from + a.durationNanos;
     Bench.Phase ph = new Bench.Phase("churn", from, to);
     b.phase = ph;
-    Bench.Churn c = b.new Churn(a.url);
+    Bench.Churn c = b.new Churn(a.secondMemberUrl());
     b.churn = c;
     b.stage = "churn warmup";
     var tick = b.ticker.scheduleAtFixedRate(c::tick, 10, 10, TimeUnit.MILLISECONDS);

@@ -133,9 +133,20 @@ class BenchArgsTest {
   }
 
   @Test
-  void secondServerIsRejectedOutsideCross() {
+  void secondServerIsRejectedForRelay() {
     assertThatThrownBy(() -> BenchArgs.parse("relay", "--url2", "ws://127.0.0.1:1/"))
-        .hasMessageContaining("only used by scenario cross");
+        .hasMessageContaining("not relay (use cross)");
+  }
+
+  @Test
+  void connectionsAndChurnMaySendTheSecondMemberToASecondServer() {
+    for (String scenario : List.of("connections", "churn")) {
+      BenchArgs a = BenchArgs.parse(scenario, "--url2", "ws://127.0.0.1:4002/");
+      assertThat(a.url).hasToString("ws://127.0.0.1:3002/");
+      assertThat(a.secondMemberUrl()).hasToString("ws://127.0.0.1:4002/");
+    }
+    BenchArgs one = BenchArgs.parse("churn");
+    assertThat(one.secondMemberUrl()).isEqualTo(one.url);
   }
 
   @Test

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -33,6 +34,8 @@ final class MiniRelayServer implements AutoCloseable {
   private final EventLoopGroup group = new NioEventLoopGroup(1);
   private final Map<String, Set<Channel>> rooms = new ConcurrentHashMap<>();
   private final Channel server;
+  private final List<Channel> extraPorts = new CopyOnWriteArrayList<>();
+  private final Map<Integer, AtomicLong> handshakes = new ConcurrentHashMap<>();
 
   /** When > 0, every n-th relayed message is also answered with rate-limited. */
   volatile int rateLimitEvery;
@@ -40,36 +43,54 @@ final class MiniRelayServer implements AutoCloseable {
   final AtomicLong relayed = new AtomicLong();
 
   MiniRelayServer() throws InterruptedException {
-    server =
-        new ServerBootstrap()
-            .group(group)
-            .channel(NioServerSocketChannel.class)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast(
-                            new HttpServerCodec(),
-                            new HttpObjectAggregator(65536),
-                            new SimpleChannelInboundHandler<FullHttpRequest>() {
-                              @Override
-                              protected void channelRead0(
-                                  ChannelHandlerContext ctx, FullHttpRequest req) {
-                                List<String> id =
-                                    new QueryStringDecoder(req.uri()).parameters().get("roomId");
-                                ctx.channel().attr(ROOM).set(id == null ? "" : id.get(0));
-                                ctx.fireChannelRead(req.retain());
-                              }
-                            },
-                            new WebSocketServerProtocolHandler(
-                                "/", null, false, 1 << 20, false, true),
-                            new Relay());
-                  }
-                })
-            .bind("127.0.0.1", 0)
-            .sync()
-            .channel();
+    server = bind();
+  }
+
+  /**
+   * Listens on one more port that shares this server's rooms, as a second instance behind Redis
+   * would. Returns the port.
+   */
+  int addPort() throws InterruptedException {
+    Channel extra = bind();
+    extraPorts.add(extra);
+    return ((InetSocketAddress) extra.localAddress()).getPort();
+  }
+
+  /** WebSocket handshakes completed on the given local port (refused joins included). */
+  long handshakesOn(int port) {
+    AtomicLong n = handshakes.get(port);
+    return n == null ? 0 : n.get();
+  }
+
+  private Channel bind() throws InterruptedException {
+    return new ServerBootstrap()
+        .group(group)
+        .channel(NioServerSocketChannel.class)
+        .childHandler(
+            new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                ch.pipeline()
+                    .addLast(
+                        new HttpServerCodec(),
+                        new HttpObjectAggregator(65536),
+                        new SimpleChannelInboundHandler<FullHttpRequest>() {
+                          @Override
+                          protected void channelRead0(
+                              ChannelHandlerContext ctx, FullHttpRequest req) {
+                            List<String> id =
+                                new QueryStringDecoder(req.uri()).parameters().get("roomId");
+                            ctx.channel().attr(ROOM).set(id == null ? "" : id.get(0));
+                            ctx.fireChannelRead(req.retain());
+                          }
+                        },
+                        new WebSocketServerProtocolHandler("/", null, false, 1 << 20, false, true),
+                        new Relay());
+              }
+            })
+        .bind("127.0.0.1", 0)
+        .sync()
+        .channel();
   }
 
   int port() {
@@ -79,6 +100,7 @@ final class MiniRelayServer implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    extraPorts.forEach(Channel::close);
     group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
   }
 
@@ -86,6 +108,8 @@ final class MiniRelayServer implements AutoCloseable {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+        int local = ((InetSocketAddress) ctx.channel().localAddress()).getPort();
+        handshakes.computeIfAbsent(local, k -> new AtomicLong()).incrementAndGet();
         String room = ctx.channel().attr(ROOM).get();
         Set<Channel> members = rooms.computeIfAbsent(room, k -> ConcurrentHashMap.newKeySet());
         synchronized (members) {

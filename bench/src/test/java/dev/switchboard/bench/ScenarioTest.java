@@ -186,6 +186,65 @@ class ScenarioTest {
     assertThat(json).contains("\"roomsReadyAtEnd\": 5").doesNotContain("\"joinCount\": 0,");
   }
 
+  @Test
+  void connectionsWithASecondUrlPutMemberTwoOfEveryRoomThere(@TempDir Path dir) throws Exception {
+    int second = server.addPort();
+    BenchArgs a =
+        BenchArgs.parse(
+            "connections",
+            "--url",
+            url(),
+            "--url2",
+            "ws://127.0.0.1:" + second + "/",
+            "--clients",
+            "40",
+            "--duration",
+            "200ms",
+            "--out",
+            dir.toString());
+
+    Main.run(a, out);
+
+    String json = Files.readString(dir.resolve("result.json"));
+    assertThat(json).contains("\"roomsConfirmed\": 20").contains("\"stillConnected\": 40");
+    assertThat(server.handshakesOn(server.port())).isEqualTo(20);
+    assertThat(server.handshakesOn(second)).isEqualTo(20);
+  }
+
+  @Test
+  void churnWithASecondUrlRejoinsThere(@TempDir Path dir) throws Exception {
+    int second = server.addPort();
+    BenchArgs a =
+        BenchArgs.parse(
+            "churn",
+            "--url",
+            url(),
+            "--url2",
+            "ws://127.0.0.1:" + second + "/",
+            "--rooms",
+            "5",
+            "--join-rate",
+            "20",
+            "--duration",
+            "700ms",
+            "--warmup",
+            "100ms",
+            "--drain",
+            "1s",
+            "--out",
+            dir.toString());
+
+    Main.run(a, out);
+
+    String json = Files.readString(dir.resolve("result.json"));
+    assertThat(json).contains("\"roomsReadyAtEnd\": 5");
+    long joined = (long) number(json, "joinCount");
+    assertThat(joined).isPositive();
+    // member 1 of each room stays on --url; member 2 and every rejoin go to --url2
+    assertThat(server.handshakesOn(server.port())).isEqualTo(5);
+    assertThat(server.handshakesOn(second)).isGreaterThanOrEqualTo(5 + joined);
+  }
+
   /** A number field of the result JSON (the first one of that name). */
   static double number(String json, String field) {
     java.util.regex.Matcher m =
