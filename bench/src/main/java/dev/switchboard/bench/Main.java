@@ -581,7 +581,11 @@ public final class Main {
     Bench.sleepUntil(from);
     b.stage = "churn measure";
     long joins0 = c.joins.sum();
+    List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
+    Map<String, Long> jit0 = b.jitTicks();
     Bench.sleepUntil(to);
+    List<ProcStats.CpuSnapshot> cpu1 = b.cpu();
+    Map<String, Long> jit1 = b.jitTicks();
     tick.cancel(false);
     long joinsDuring = c.joins.sum() - joins0;
     b.stage = "churn drain";
@@ -608,18 +612,39 @@ public final class Main {
     row.put("leaveNotifyP50Ms", leave.p50Ms());
     row.put("leaveNotifyP99Ms", leave.p99Ms());
     row.put("leaveNotifyMaxMs", leave.maxMs());
+    // What a leave and a rejoin cost the server: the close, the leave notice, the new handshake,
+    // the join and its confirmation, per join completed in the window.
+    long clk = ProcStats.clockTicksPerSecond();
+    double cpuS = Bench.cpuSeconds(cpu0, cpu1, clk);
+    row.put("serverCpuS", cpuS);
+    row.put("serverCores", Double.isNaN(cpuS) ? Double.NaN : cpuS / windowS);
+    row.put(
+        "serverCpuUsPerJoin",
+        Double.isNaN(cpuS) || joinsDuring == 0 ? Double.NaN : cpuS * 1e6 / joinsDuring);
+    row.put("serverKernelShare", Bench.kernelShare(cpu0, cpu1));
+    double jitS =
+        jit0 == null || jit1 == null
+            ? Double.NaN
+            : (double) ProcStats.jitTicksBetween(jit0, jit1) / clk;
+    row.put("serverJitCores", jitS / windowS);
+    String jitWarning = jitWarning("churn ", 1, jitS, cpuS);
+    if (jitWarning != null) {
+      res.warnings.add(jitWarning.replace("CPU per message", "CPU per join"));
+    }
     row.put("roomsReadyAtEnd", b.ready().size());
     row.put("roomStatesAtEnd", b.roomStates());
     res.rows.add(row);
     b.out.printf(
         Locale.ROOT,
-        "churn: %.1f joins/s, join p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms, retries %d%n",
+        "churn: %.1f joins/s, join p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms, retries %d,"
+            + " server %.0f µs CPU per join%n",
         joinsDuring / windowS,
         join.p50Ms(),
         join.p99Ms(),
         join.p999Ms(),
         join.maxMs(),
-        c.joinRetries.sum());
+        c.joinRetries.sum(),
+        Double.isNaN(cpuS) || joinsDuring == 0 ? Double.NaN : cpuS * 1e6 / joinsDuring);
     if (c.skippedBusy.sum() > 0) {
       res.warnings.add(
           c.skippedBusy.sum()

@@ -177,6 +177,9 @@ class ScenarioTest {
             "100ms",
             "--drain",
             "1s",
+            // the mini server runs in this JVM: its CPU in the window is this process's
+            "--server-pid",
+            String.valueOf(ProcessHandle.current().pid()),
             "--out",
             dir.toString());
 
@@ -184,6 +187,9 @@ class ScenarioTest {
 
     String json = Files.readString(dir.resolve("result.json"));
     assertThat(json).contains("\"roomsReadyAtEnd\": 5").doesNotContain("\"joinCount\": 0,");
+    assertThat(number(json, "serverCpuUsPerJoin")).isPositive();
+    assertThat(number(json, "serverKernelShare")).isBetween(0.0, 1.0);
+    assertThat(console()).contains("µs CPU per join");
   }
 
   @Test
