@@ -634,17 +634,19 @@ public final class Main {
     row.put("roomsReadyAtEnd", b.ready().size());
     row.put("roomStatesAtEnd", b.roomStates());
     res.rows.add(row);
+    double cpuPerJoinUs = (double) row.get("serverCpuUsPerJoin");
     b.out.printf(
         Locale.ROOT,
-        "churn: %.1f joins/s, join p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms, retries %d,"
-            + " server %.0f µs CPU per join%n",
+        "churn: %.1f joins/s, join p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms, retries %d%s%n",
         joinsDuring / windowS,
         join.p50Ms(),
         join.p99Ms(),
         join.p999Ms(),
         join.maxMs(),
         c.joinRetries.sum(),
-        Double.isNaN(cpuS) || joinsDuring == 0 ? Double.NaN : cpuS * 1e6 / joinsDuring);
+        Double.isNaN(cpuPerJoinUs)
+            ? ""
+            : String.format(Locale.ROOT, ", server %.0f µs CPU per join", cpuPerJoinUs));
     if (c.skippedBusy.sum() > 0) {
       res.warnings.add(
           c.skippedBusy.sum()

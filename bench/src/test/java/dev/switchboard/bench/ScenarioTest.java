@@ -244,6 +244,7 @@ class ScenarioTest {
 
     String json = Files.readString(dir.resolve("result.json"));
     assertThat(json).contains("\"roomsReadyAtEnd\": 5");
+    assertThat(console()).doesNotContain("NaN").doesNotContain("CPU per join"); // no --server-pid
     long joined = (long) number(json, "joinCount");
     assertThat(joined).isPositive();
     // member 1 of each room stays on --url; member 2 and every rejoin go to --url2
