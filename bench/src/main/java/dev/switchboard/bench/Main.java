@@ -173,10 +173,7 @@ public final class Main {
         "serverCpuUsPerConnection",
         Double.isNaN(connectCpuS) || opened == 0 ? Double.NaN : connectCpuS * 1e6 / opened);
     row.put("connectKernelShare", Bench.kernelShare(cpu0, cpu1));
-    double connectJitS =
-        jit0 == null || jit1 == null
-            ? Double.NaN
-            : (double) ProcStats.jitTicksBetween(jit0, jit1) / ProcStats.clockTicksPerSecond();
+    double connectJitS = ProcStats.jitSeconds(jit0, jit1);
     row.put("connectJitShare", connectCpuS > 0 ? connectJitS / connectCpuS : Double.NaN);
     if (connectCpuS > 0
         && !Double.isNaN(connectJitS)
@@ -455,10 +452,7 @@ public final class Main {
     row.put(
         "serverCpuUsPerMsg",
         Double.isNaN(cpuS) || loss.received() == 0 ? Double.NaN : cpuS * 1e6 / loss.received());
-    double jitS =
-        jit0 == null || jit1 == null
-            ? Double.NaN
-            : (double) ProcStats.jitTicksBetween(jit0, jit1) / clk;
+    double jitS = ProcStats.jitSeconds(jit0, jit1);
     row.put("serverJitCores", jitS / windowS);
     row.put("serverKernelShare", Bench.kernelShare(cpu0, cpu1));
     PrometheusText.GcTotals gc = gcBetween(gc0, gc1);
@@ -622,14 +616,11 @@ public final class Main {
         "serverCpuUsPerJoin",
         Double.isNaN(cpuS) || joinsDuring == 0 ? Double.NaN : cpuS * 1e6 / joinsDuring);
     row.put("serverKernelShare", Bench.kernelShare(cpu0, cpu1));
-    double jitS =
-        jit0 == null || jit1 == null
-            ? Double.NaN
-            : (double) ProcStats.jitTicksBetween(jit0, jit1) / clk;
+    double jitS = ProcStats.jitSeconds(jit0, jit1);
     row.put("serverJitCores", jitS / windowS);
-    String jitWarning = jitWarning("churn ", 1, jitS, cpuS);
+    String jitWarning = jitWarning("churn ", 1, jitS, cpuS, "join");
     if (jitWarning != null) {
-      res.warnings.add(jitWarning.replace("CPU per message", "CPU per join"));
+      res.warnings.add(jitWarning);
     }
     row.put("roomsReadyAtEnd", b.ready().size());
     row.put("roomStatesAtEnd", b.roomStates());
@@ -697,17 +688,26 @@ public final class Main {
    * more under load), so its CPU per message is overstated. Null otherwise.
    */
   static String jitWarning(String label, int step, double jitS, double cpuS) {
+    return jitWarning(label, step, jitS, cpuS, "message");
+  }
+
+  /**
+   * {@link #jitWarning(String, int, double, double)} for a scenario whose unit of work is not a
+   * message.
+   */
+  static String jitWarning(String label, int step, double jitS, double cpuS, String unit) {
     if (Double.isNaN(jitS) || Double.isNaN(cpuS) || cpuS <= 0 || jitS / cpuS <= JIT_WARNING_SHARE) {
       return null;
     }
     return String.format(
         Locale.ROOT,
         "%sstep %d: the server's JIT compiler threads used %.0f%% of its CPU in the window: it was"
-            + " still warming up, so CPU per message is overstated (%.1f of %.1f CPU-s). Run a"
+            + " still warming up, so CPU per %s is overstated (%.1f of %.1f CPU-s). Run a"
             + " throwaway first step, or a longer --warmup.",
         label,
         step,
         100 * jitS / cpuS,
+        unit,
         jitS,
         cpuS);
   }

@@ -132,6 +132,16 @@ public final class ProcStats {
   }
 
   /**
+   * JIT seconds between two readings of {@link #readJitTicks}, or NaN when either is missing (no
+   * {@code --server-pid}, or the process was gone).
+   */
+  public static double jitSeconds(Map<String, Long> before, Map<String, Long> after) {
+    return before == null || after == null
+        ? Double.NaN
+        : (double) jitTicksBetween(before, after) / clockTicksPerSecond();
+  }
+
+  /**
    * JIT ticks spent between two readings: per thread, what it added (all of it for a thread that
    * started in between). A thread that ended in between is missing from {@code after}, and its
    * ticks in the window with it, so this can read low, never negative.

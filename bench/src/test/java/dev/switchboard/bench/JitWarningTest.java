@@ -22,6 +22,15 @@ class JitWarningTest {
   }
 
   @Test
+  void namesTheUnitOfWork() {
+    assertThat(Main.jitWarning("churn ", 1, 3.0, 10.0, "join"))
+        .startsWith("churn step 1:")
+        .contains("CPU per join is overstated")
+        .doesNotContain("message");
+    assertThat(Main.jitWarning("", 1, 3.0, 10.0)).contains("CPU per message is overstated");
+  }
+
+  @Test
   void namesTheTargetOfABaselineRun() {
     assertThat(Main.jitWarning("baseline ", 2, 5.0, 10.0)).startsWith("baseline step 2:");
   }

@@ -95,6 +95,15 @@ class ProcStatsTest {
   }
 
   @Test
+  void jitSecondsAreUnknownWithoutBothReadings() {
+    Map<String, Long> before = Map.of("1/10", 0L);
+    Map<String, Long> after = Map.of("1/10", ProcStats.clockTicksPerSecond() * 3);
+    assertThat(ProcStats.jitSeconds(before, after)).isEqualTo(3.0);
+    assertThat(ProcStats.jitSeconds(null, after)).isNaN();
+    assertThat(ProcStats.jitSeconds(before, null)).isNaN();
+  }
+
+  @Test
   void cpuPerMessageFromTwoSnapshots() {
     ProcStats.CpuSnapshot before = ProcStats.parseStat(STAT_BEFORE, 0);
     ProcStats.CpuSnapshot after = ProcStats.parseStat(STAT_AFTER, 10_000_000_000L);

@@ -7,6 +7,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -163,25 +165,11 @@ class ScenarioTest {
   @Test
   void churnRejoinsAndMeasuresJoinLatency(@TempDir Path dir) throws Exception {
     BenchArgs a =
-        BenchArgs.parse(
-            "churn",
-            "--url",
-            url(),
-            "--rooms",
-            "5",
-            "--join-rate",
-            "20",
-            "--duration",
-            "700ms",
-            "--warmup",
-            "100ms",
-            "--drain",
-            "1s",
+        churn(
+            dir,
             // the mini server runs in this JVM: its CPU in the window is this process's
             "--server-pid",
-            String.valueOf(ProcessHandle.current().pid()),
-            "--out",
-            dir.toString());
+            String.valueOf(ProcessHandle.current().pid()));
 
     Main.run(a, out);
 
@@ -220,25 +208,7 @@ class ScenarioTest {
   @Test
   void churnWithASecondUrlRejoinsThere(@TempDir Path dir) throws Exception {
     int second = server.addPort();
-    BenchArgs a =
-        BenchArgs.parse(
-            "churn",
-            "--url",
-            url(),
-            "--url2",
-            "ws://127.0.0.1:" + second + "/",
-            "--rooms",
-            "5",
-            "--join-rate",
-            "20",
-            "--duration",
-            "700ms",
-            "--warmup",
-            "100ms",
-            "--drain",
-            "1s",
-            "--out",
-            dir.toString());
+    BenchArgs a = churn(dir, "--url2", "ws://127.0.0.1:" + second + "/");
 
     Main.run(a, out);
 
@@ -250,6 +220,30 @@ class ScenarioTest {
     // member 1 of each room stays on --url; member 2 and every rejoin go to --url2
     assertThat(server.handshakesOn(server.port())).isEqualTo(5);
     assertThat(server.handshakesOn(second)).isGreaterThanOrEqualTo(5 + joined);
+  }
+
+  /** A short churn run of 5 rooms against the mini server, with {@code extra} arguments. */
+  private BenchArgs churn(Path dir, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "churn",
+                "--url",
+                url(),
+                "--rooms",
+                "5",
+                "--join-rate",
+                "20",
+                "--duration",
+                "700ms",
+                "--warmup",
+                "100ms",
+                "--drain",
+                "1s",
+                "--out",
+                dir.toString()));
+    args.addAll(List.of(extra));
+    return BenchArgs.parse(args.toArray(String[]::new));
   }
 
   /** A number field of the result JSON (the first one of that name). */
