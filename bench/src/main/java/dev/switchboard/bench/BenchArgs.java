@@ -78,6 +78,9 @@ public final class BenchArgs {
           "                         127.0.0.1,127.0.0.2 or 127.0.0.1-127.0.0.4 [auto]",
           "  --server-pid PID[,PID] server process(es) on this machine: RSS and CPU from /proc",
           "  --metrics-url URL      Prometheus text [http://HOST:PORT/metrics?scope=base of --url]",
+          "  --force-gc yes|no      connections: full GC in the --server-pid JVMs (jcmd GC.run)",
+          "                         before each heap reading, so heap per connection counts live",
+          "                         objects only; processes that are not JVMs are left alone [yes]",
           "  --room-prefix S        room id prefix [bench-<random>]",
           "  --out DIR              results folder [bench/results/<timestamp>]",
           "  --help                 this text");
@@ -101,6 +104,7 @@ public final class BenchArgs {
   public String sourceIps = "auto";
   public List<Long> serverPids = List.of();
   public URI metricsUrl;
+  public boolean forceGc = true;
   public String roomPrefix;
   public Path out;
   public boolean help;
@@ -212,6 +216,7 @@ public final class BenchArgs {
         serverPids = List.copyOf(pids);
       }
       case "--metrics-url" -> metricsUrl = httpUri(opt, v);
+      case "--force-gc" -> forceGc = yesNo(opt, v);
       case "--room-prefix" -> {
         if (!v.matches("[A-Za-z0-9_\\-:.]{1,40}")) {
           throw new UsageException(
@@ -248,6 +253,9 @@ public final class BenchArgs {
     }
     if (!rateSteps.isEmpty() && scenario != Scenario.RELAY && scenario != Scenario.CROSS) {
       throw new UsageException("--rate-steps is only used by scenarios relay and cross");
+    }
+    if (scenario != Scenario.CONNECTIONS && given.containsKey("force-gc")) {
+      throw new UsageException("--force-gc is only used by scenario connections");
     }
     if (scenario != Scenario.CONNECTIONS && given.containsKey("clients")) {
       throw new UsageException("--clients is only used by scenario connections (use --rooms)");
@@ -295,6 +303,14 @@ public final class BenchArgs {
               + "')");
     }
     return Math.round(d * mult);
+  }
+
+  private static boolean yesNo(String opt, String v) {
+    return switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "yes", "true" -> true;
+      case "no", "false" -> false;
+      default -> throw new UsageException(opt + " must be yes or no (got '" + v + "')");
+    };
   }
 
   private static int positiveInt(String opt, String v) {

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -135,8 +136,16 @@ public final class Main {
 
   // ---------------------------------------------------------------- connections
 
+  /** How long one forced GC may take in a server (a full GC of a few GiB takes seconds). */
+  static final Duration FORCED_GC_TIMEOUT = Duration.ofSeconds(60);
+
   static void connections(BenchArgs a, Bench b, RunResult res) throws InterruptedException {
     long rss0 = b.rssBytes();
+    boolean forceGc = a.forceGc && !a.serverPids.isEmpty();
+    List<String> gcFailures = new ArrayList<>();
+    if (forceGc) {
+      gcFailures.addAll(ServerGc.run(a.serverPids, FORCED_GC_TIMEOUT));
+    }
     double heap0 = b.heapBytes();
     b.startProgress(null);
     List<ProcStats.CpuSnapshot> cpu0 = b.cpu();
@@ -155,7 +164,11 @@ public final class Main {
     Bench.sleepUntil(holdEnd);
     int stillConnected = b.connected.get();
     long rss2 = b.rssBytes();
+    if (forceGc && gcFailures.isEmpty()) {
+      gcFailures.addAll(ServerGc.run(a.serverPids, FORCED_GC_TIMEOUT));
+    }
     double heap2 = b.heapBytes();
+    boolean heapAfterGc = forceGc && gcFailures.isEmpty();
 
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("clients", a.clients);
@@ -206,6 +219,7 @@ public final class Main {
         !Double.isNaN(heap0) && !Double.isNaN(heap2) && stillConnected > 0
             ? (heap2 - heap0) / 1024.0 / stillConnected
             : Double.NaN);
+    row.put("heapAfterForcedGc", heapAfterGc);
     res.rows.add(row);
     res.summary.put("serverHeapConnectedMiB", heap1 / 1048576.0);
     if (!a.serverPids.isEmpty() && rss0 < 0) {
@@ -215,9 +229,13 @@ public final class Main {
     if (Double.isNaN(heap0) || Double.isNaN(heap2)) {
       res.warnings.add(
           "server heap unavailable: no memory_usedHeap_bytes in " + a.metricsUrlFor(a.url));
-    } else {
+    } else if (!heapAfterGc) {
       res.warnings.add(
-          "heap per connection is used heap after minus before, without forcing a GC: treat it as rough.");
+          "heap per connection is used heap after minus before, without forcing a GC"
+              + (gcFailures.isEmpty()
+                  ? (a.serverPids.isEmpty() ? " (no --server-pid)" : " (--force-gc no)")
+                  : " (" + String.join("; ", gcFailures) + ")")
+              + ": treat it as rough.");
     }
   }
 

@@ -192,4 +192,15 @@ class BenchArgsTest {
     assertThatThrownBy(() -> WsConnector.sourceIps("127.0.0.1-127.0.1.3", "127.0.0.1", 10))
         .hasMessageContaining("/24");
   }
+
+  @Test
+  void forceGcIsYesByDefaultAndOnlyForConnections() {
+    assertThat(BenchArgs.parse("connections").forceGc).isTrue();
+    assertThat(BenchArgs.parse("connections", "--force-gc", "no").forceGc).isFalse();
+    assertThat(BenchArgs.parse("connections", "--force-gc=yes").forceGc).isTrue();
+    assertThatThrownBy(() -> BenchArgs.parse("connections", "--force-gc", "maybe"))
+        .hasMessageContaining("--force-gc must be yes or no");
+    assertThatThrownBy(() -> BenchArgs.parse("relay", "--force-gc", "no"))
+        .hasMessageContaining("--force-gc is only used by scenario connections");
+  }
 }

@@ -163,6 +163,85 @@ class ScenarioTest {
   }
 
   @Test
+  void connectionsForceAGcBeforeEachHeapReading(@TempDir Path dir) throws Exception {
+    com.sun.net.httpserver.HttpServer metrics = usedHeapMetrics();
+    try {
+      long fullBefore = ServerGcTest.fullCollections();
+      Main.run(connectionsWithHeap(dir, metrics), out);
+
+      String json = Files.readString(dir.resolve("result.json"));
+      assertThat(ServerGcTest.fullCollections() - fullBefore)
+          .as("one full GC before connecting, one during the hold")
+          .isGreaterThanOrEqualTo(2);
+      assertThat(json).contains("\"heapAfterForcedGc\": true").doesNotContain("treat it as rough");
+      assertThat(number(json, "heapPerConnKiB")).isFinite();
+    } finally {
+      metrics.stop(0);
+    }
+  }
+
+  @Test
+  void connectionsSayWhenHeapWasReadWithoutAGc(@TempDir Path dir) throws Exception {
+    com.sun.net.httpserver.HttpServer metrics = usedHeapMetrics();
+    try {
+      Main.run(connectionsWithHeap(dir, metrics, "--force-gc", "no"), out);
+
+      String json = Files.readString(dir.resolve("result.json"));
+      assertThat(json)
+          .contains("\"heapAfterForcedGc\": false")
+          .contains("without forcing a GC (--force-gc no): treat it as rough");
+      assertThat(number(json, "heapPerConnKiB")).isFinite();
+    } finally {
+      metrics.stop(0);
+    }
+  }
+
+  /** A metrics endpoint reporting this JVM's used heap (the mini server runs in it). */
+  private static com.sun.net.httpserver.HttpServer usedHeapMetrics() throws java.io.IOException {
+    com.sun.net.httpserver.HttpServer http =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    http.createContext(
+        "/metrics",
+        ex -> {
+          long used =
+              java.lang.management.ManagementFactory.getMemoryMXBean()
+                  .getHeapMemoryUsage()
+                  .getUsed();
+          byte[] body =
+              ("# TYPE memory_usedHeap_bytes gauge\nmemory_usedHeap_bytes " + used + "\n")
+                  .getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          try (var os = ex.getResponseBody()) {
+            os.write(body);
+          }
+        });
+    http.start();
+    return http;
+  }
+
+  private BenchArgs connectionsWithHeap(
+      Path dir, com.sun.net.httpserver.HttpServer metrics, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "connections",
+                "--url",
+                url(),
+                "--clients",
+                "40",
+                "--duration",
+                "200ms",
+                "--server-pid",
+                String.valueOf(ProcessHandle.current().pid()),
+                "--metrics-url",
+                "http://127.0.0.1:" + metrics.getAddress().getPort() + "/metrics",
+                "--out",
+                dir.toString()));
+    args.addAll(List.of(extra));
+    return BenchArgs.parse(args.toArray(String[]::new));
+  }
+
+  @Test
   void churnRejoinsAndMeasuresJoinLatency(@TempDir Path dir) throws Exception {
     BenchArgs a =
         churn(
