@@ -130,6 +130,9 @@ class BenchSmokeIT {
             "2s");
     assertThat(output)
         .containsPattern("\"stillConnected\"\\s*:\\s*40\\b")
-        .containsPattern("\"closedDuringHold\"\\s*:\\s*0\\b");
+        .containsPattern("\"closedDuringHold\"\\s*:\\s*0\\b")
+        // a full GC in the server (jcmd) before each heap reading, read from its /metrics
+        .containsPattern("\"heapAfterForcedGc\"\\s*:\\s*true")
+        .containsPattern("\"heapPerConnKiB\"\\s*:\\s*-?[0-9]");
   }
 }
