@@ -126,7 +126,8 @@ public class ClusterProducer {
             io,
             config.instanceId(),
             config.roomCapacity(),
-            config.roomTtlSeconds());
+            config.roomTtlSeconds(),
+            !redisson.isClusterConfig());
     redisStore.backendUp(false); // until the first probe answers
     liveness =
         new InstanceLiveness(

@@ -23,7 +23,10 @@ import org.redisson.client.codec.StringCodec;
  * Seats in Redis, claimed and released by Lua scripts so capacity holds across instances: a room's
  * seat hash and record share one hash slot, and each script runs atomically on it. An emptied
  * room's record is kept for {@code ROOM_TTL_SECONDS}. Every instance also lists the seats it holds,
- * so that others can free them if it dies (see {@link InstanceLiveness}).
+ * so that others can free them if it dies (see {@link InstanceLiveness}). On one Redis server (or
+ * Sentinel) the scripts keep that list in the same step, so a join or a leave is one round trip; on
+ * a Cluster the list lives in the instance's slot, which a script on the room's slot cannot touch,
+ * so it is a second call.
  *
  * <p>Calls wait on a small pool of their own (never the caller) and go through the {@link
  * RedisGateway} circuit breaker.
@@ -33,15 +36,24 @@ final class RedisRoomStore implements RoomStore {
   private static final Logger LOG = Logger.getLogger(RedisRoomStore.class.getName());
 
   /**
-   * KEYS: seats, room. ARGV: peer, instance, capacity, now (ms), force (1 ignores capacity).
+   * KEYS: seats, room, and (when {@link #listInScript}) the instance's seat list. ARGV: peer,
+   * instance, capacity, now (ms), force (1 ignores capacity), and the seat's entry in the list.
    * Returns the room's seats after the claim (peer, holder, peer, holder...), or nothing if the
    * room is full: read in the same step, so of two members joining on different instances at once,
    * the later claim always sees the earlier one (see {@link SeatObserver}).
+   *
+   * <p>The seat is listed before it is taken: a script stops at the first command that fails, and
+   * what it did until then stays done, so a failure leaves at worst a seat listed but not taken,
+   * which the reaper and the next registration release as free.
    */
   static final String CLAIM =
       """
-      if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
-        if ARGV[5] ~= '1' and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return {} end
+      local held = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
+      if not held and ARGV[5] ~= '1' and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+        return {}
+      end
+      if KEYS[3] then redis.call('SADD', KEYS[3], ARGV[6]) end
+      if not held then
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[4])
         redis.call('HDEL', KEYS[2], 'emptiedAt')
@@ -51,8 +63,10 @@ final class RedisRoomStore implements RoomStore {
       """;
 
   /**
-   * KEYS: seats, room. ARGV: peer, now (ms), room TTL (s; 0 deletes the record at once). Returns
-   * '1' or '0' (whether the seat was taken) followed by the seats left (peer, holder...).
+   * KEYS: seats, room, and (when {@link #listInScript}) the holder's seat list. ARGV: peer, now
+   * (ms), room TTL (s; 0 deletes the record at once), and the seat's entry in the list. Returns '1'
+   * or '0' (whether the seat was taken) followed by the seats left (peer, holder...). The seat is
+   * freed before it is unlisted (a seat left listed is released again later, finding it free).
    */
   static final String RELEASE =
       """
@@ -65,6 +79,7 @@ final class RedisRoomStore implements RoomStore {
           redis.call('DEL', KEYS[2])
         end
       end
+      if KEYS[3] then redis.call('SREM', KEYS[3], ARGV[4]) end
       local rest = redis.call('HGETALL', KEYS[1])
       table.insert(rest, 1, tostring(removed))
       return rest
@@ -95,6 +110,13 @@ final class RedisRoomStore implements RoomStore {
   private final String instanceId;
   private final int capacity;
   private final int roomTtlSeconds;
+
+  /**
+   * Whether the seat scripts also keep the instance's seat list: a script may then touch keys of
+   * two hash slots, which only a Redis Cluster refuses.
+   */
+  private final boolean listInScript;
+
   private volatile boolean backendUp = true;
   private volatile boolean circuitOpen;
 
@@ -105,7 +127,8 @@ final class RedisRoomStore implements RoomStore {
       Executor io,
       String instanceId,
       int capacity,
-      int roomTtlSeconds) {
+      int roomTtlSeconds,
+      boolean listInScript) {
     this.redis = redis;
     this.observer = observer;
     this.gateway = gateway;
@@ -113,6 +136,7 @@ final class RedisRoomStore implements RoomStore {
     this.instanceId = instanceId;
     this.capacity = capacity;
     this.roomTtlSeconds = roomTtlSeconds;
+    this.listInScript = listInScript;
   }
 
   @Override
@@ -130,13 +154,13 @@ final class RedisRoomStore implements RoomStore {
 
   /** The room's seats after the claim (the observer has heard them), or null if it was full. */
   private Map<String, String> claim(RoomId room, String peer, boolean force) {
-    // Listed first, so that a crash right after the claim still leaves the seat to the reaper;
-    // releasing a seat that was never taken does nothing.
-    call(
-        () ->
-            redis
-                .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
-                .addAsync(RedisKeys.seatEntry(room, peer)));
+    String entry = RedisKeys.seatEntry(room, peer);
+    String list = RedisKeys.instanceSeats(instanceId);
+    if (!listInScript) {
+      // Listed first, so that a crash right after the claim still leaves the seat to the reaper;
+      // releasing a seat that was never taken does nothing.
+      call(() -> redis.<String>getSet(list, StringCodec.INSTANCE).addAsync(entry));
+    }
     List<Object> result =
         call(
             () ->
@@ -146,23 +170,29 @@ final class RedisRoomStore implements RoomStore {
                         RScript.Mode.READ_WRITE,
                         CLAIM,
                         RScript.ReturnType.MULTI,
-                        List.of(RedisKeys.seats(room), RedisKeys.room(room)),
+                        keys(room, list),
                         peer,
                         instanceId,
                         String.valueOf(capacity),
                         String.valueOf(System.currentTimeMillis()),
-                        force ? "1" : "0"));
+                        force ? "1" : "0",
+                        entry));
     if (result == null || result.isEmpty()) {
-      call(
-          () ->
-              redis
-                  .<String>getSet(RedisKeys.instanceSeats(instanceId), StringCodec.INSTANCE)
-                  .removeAsync(RedisKeys.seatEntry(room, peer)));
+      if (!listInScript) {
+        call(() -> redis.<String>getSet(list, StringCodec.INSTANCE).removeAsync(entry));
+      }
       return null;
     }
     Map<String, String> seats = pairs(result, 0);
     observer.claimed(room, seats);
     return seats;
+  }
+
+  /** A seat script's keys: the room's two, and the seat list when the script keeps it. */
+  private List<Object> keys(RoomId room, String seatList) {
+    return listInScript
+        ? List.of(RedisKeys.seats(room), RedisKeys.room(room), seatList)
+        : List.of(RedisKeys.seats(room), RedisKeys.room(room));
   }
 
   /** A flat Redis reply (field, value, field, value...) from {@code from} on, as a map. */
@@ -220,6 +250,8 @@ final class RedisRoomStore implements RoomStore {
    * when the holder registers again or is reaped.
    */
   Released release(RoomId room, String peer, String holder) {
+    String entry = RedisKeys.seatEntry(room, peer);
+    String list = RedisKeys.instanceSeats(holder);
     List<Object> result =
         call(
             () ->
@@ -229,19 +261,18 @@ final class RedisRoomStore implements RoomStore {
                         RScript.Mode.READ_WRITE,
                         RELEASE,
                         RScript.ReturnType.MULTI,
-                        List.of(RedisKeys.seats(room), RedisKeys.room(room)),
+                        keys(room, list),
                         peer,
                         String.valueOf(System.currentTimeMillis()),
-                        String.valueOf(roomTtlSeconds)));
+                        String.valueOf(roomTtlSeconds),
+                        entry));
     Released released = new Released("1".equals(String.valueOf(result.get(0))), pairs(result, 1));
-    try {
-      call(
-          () ->
-              redis
-                  .<String>getSet(RedisKeys.instanceSeats(holder), StringCodec.INSTANCE)
-                  .removeAsync(RedisKeys.seatEntry(room, peer)));
-    } catch (RuntimeException e) {
-      LOG.log(Level.FINE, "Could not drop a released seat from its holder's list", e);
+    if (!listInScript) {
+      try {
+        call(() -> redis.<String>getSet(list, StringCodec.INSTANCE).removeAsync(entry));
+      } catch (RuntimeException e) {
+        LOG.log(Level.FINE, "Could not drop a released seat from its holder's list", e);
+      }
     }
     return released;
   }

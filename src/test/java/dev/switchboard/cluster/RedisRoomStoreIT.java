@@ -1,6 +1,7 @@
 package dev.switchboard.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.switchboard.config.SignalingConfig;
 import dev.switchboard.it.RedisServer;
@@ -9,6 +10,7 @@ import dev.switchboard.room.RoomId;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -18,7 +20,8 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 
@@ -26,7 +29,8 @@ import org.redisson.api.RedissonClient;
  * Seat claims and releases against a real Redis, two instances' stores on one room, with Redis
  * refusing some commands through its ACL the way a Redis that fails them would. Above all: a leave
  * whose release script fails still tells the instances of the members who claimed seats after the
- * leaver, from the seats read instead.
+ * leaver, from the seats read instead. Each test runs both ways a store keeps its instance's seat
+ * list: inside the seat scripts (one Redis server) and by separate calls (what a Cluster needs).
  */
 class RedisRoomStoreIT {
 
@@ -69,7 +73,7 @@ class RedisRoomStoreIT {
   /** One instance's store, and the releases it reported. */
   private record Instance(String id, RedisRoomStore store, List<Release> releases) {
 
-    static Instance start(String name) {
+    static Instance start(String name, boolean listInScript) {
       String id = name + "-" + System.nanoTime();
       List<Release> releases = new CopyOnWriteArrayList<>();
       RedisRoomStore.SeatObserver observer =
@@ -83,7 +87,8 @@ class RedisRoomStoreIT {
             }
           };
       RedisRoomStore store =
-          new RedisRoomStore(client, observer, new UnguardedGateway(), io, id, 2, 120);
+          new RedisRoomStore(
+              client, observer, new UnguardedGateway(), io, id, 2, 120, listInScript);
       return new Instance(id, store, releases);
     }
 
@@ -116,11 +121,11 @@ class RedisRoomStoreIT {
    */
   private record TwoMembers(Instance a, Instance b, RoomId room, PeerId leaver, PeerId mate) {
 
-    static TwoMembers join(String name) {
+    static TwoMembers join(String name, boolean listInScript) {
       TwoMembers m =
           new TwoMembers(
-              Instance.start("a"),
-              Instance.start("b"),
+              Instance.start("a", listInScript),
+              Instance.start("b", listInScript),
               new RoomId(name + "-" + System.nanoTime()),
               PeerId.random(),
               PeerId.random());
@@ -130,9 +135,43 @@ class RedisRoomStoreIT {
     }
   }
 
-  @Test
-  void aReleaseReportsTheSeatsLeftAndFreesTheSeat() {
-    TwoMembers m = TwoMembers.join("release");
+  @ParameterizedTest(name = "seat list in the script: {0}")
+  @ValueSource(booleans = {true, false})
+  void aClaimListsTheSeatUnderItsInstanceAndARefusedOneLeavesNothingListed(boolean listInScript) {
+    TwoMembers m = TwoMembers.join("claim", listInScript);
+    Instance c = Instance.start("c", listInScript);
+    PeerId third = PeerId.random();
+
+    assertThat(c.claim(m.room(), third)).as("a third member of a room of two").isFalse();
+
+    assertThat(redis.callList("SMEMBERS", RedisKeys.instanceSeats(m.a().id())))
+        .containsExactly(RedisKeys.seatEntry(m.room(), m.leaver().toString()));
+    assertThat(redis.callList("SMEMBERS", RedisKeys.instanceSeats(m.b().id())))
+        .containsExactly(RedisKeys.seatEntry(m.room(), m.mate().toString()));
+    assertThat(redis.callList("SMEMBERS", RedisKeys.instanceSeats(c.id()))).isEmpty();
+    assertThat(redis.callMap("HGETALL", RedisKeys.seats(m.room())))
+        .containsOnlyKeys(m.leaver().toString(), m.mate().toString());
+  }
+
+  @ParameterizedTest(name = "seat list in the script: {0}")
+  @ValueSource(booleans = {true, false})
+  void aClaimThatCannotListTheSeatDoesNotTakeIt(boolean listInScript) {
+    // A seat taken but not listed would outlive its instance: no reaper would know of it.
+    Instance a = Instance.start("a", listInScript);
+    RoomId room = new RoomId("unlisted-" + System.nanoTime());
+    PeerId peer = PeerId.random();
+    redis.call("ACL", "SETUSER", "default", "-sadd");
+
+    assertThatThrownBy(() -> a.claim(room, peer)).isInstanceOf(CompletionException.class);
+
+    assertThat(redis.callMap("HGETALL", RedisKeys.seats(room))).isEmpty();
+    assertThat(redis.callList("SMEMBERS", RedisKeys.instanceSeats(a.id()))).isEmpty();
+  }
+
+  @ParameterizedTest(name = "seat list in the script: {0}")
+  @ValueSource(booleans = {true, false})
+  void aReleaseReportsTheSeatsLeftAndFreesTheSeat(boolean listInScript) {
+    TwoMembers m = TwoMembers.join("release", listInScript);
     Instance a = m.a();
     RoomId room = m.room();
     PeerId leaver = m.leaver();
@@ -146,9 +185,10 @@ class RedisRoomStoreIT {
     assertThat(redis.callList("SMEMBERS", RedisKeys.instanceSeats(a.id()))).isEmpty();
   }
 
-  @Test
-  void aReleaseWhoseScriptFailsStillReportsTheRoomMatesFromTheSeatsRead() {
-    TwoMembers m = TwoMembers.join("release-fails");
+  @ParameterizedTest(name = "seat list in the script: {0}")
+  @ValueSource(booleans = {true, false})
+  void aReleaseWhoseScriptFailsStillReportsTheRoomMatesFromTheSeatsRead(boolean listInScript) {
+    TwoMembers m = TwoMembers.join("release-fails", listInScript);
     Instance a = m.a();
     RoomId room = m.room();
     PeerId leaver = m.leaver();
@@ -169,9 +209,10 @@ class RedisRoomStoreIT {
         .containsExactly(RedisKeys.seatEntry(room, leaver.toString()));
   }
 
-  @Test
-  void aReleaseThatCannotReadTheSeatsEitherReportsNoneAndStillCompletes() {
-    TwoMembers m = TwoMembers.join("all-fails");
+  @ParameterizedTest(name = "seat list in the script: {0}")
+  @ValueSource(booleans = {true, false})
+  void aReleaseThatCannotReadTheSeatsEitherReportsNoneAndStillCompletes(boolean listInScript) {
+    TwoMembers m = TwoMembers.join("all-fails", listInScript);
     Instance a = m.a();
     RoomId room = m.room();
     PeerId leaver = m.leaver();
