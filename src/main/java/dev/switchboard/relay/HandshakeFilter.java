@@ -15,7 +15,9 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.annotation.WebFilter;
 import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -28,7 +30,8 @@ import java.util.Set;
  * {@code HEALTH_PORT} listener to the health paths and, with {@code ENABLE_AUTH=true}, answers a
  * missing or invalid token with 401 and a token for another room with 403. (A bad room id passes
  * here and is closed with 1008 {@code Invalid roomId} once upgraded, as in the original.) On Payara
- * it also hands upgrades a {@link PipelineSafeUpgradeHandler}.
+ * it also hands upgrades a {@link PipelineSafeUpgradeHandler}; on every server, an upgrade never
+ * creates an HTTP session ({@link #withoutNewSession}).
  */
 @WebFilter(urlPatterns = "/*")
 public class HandshakeFilter extends HttpFilter {
@@ -133,8 +136,32 @@ public class HandshakeFilter extends HttpFilter {
       response.sendError(SC_TOO_MANY_REQUESTS, "Rate limited");
       return;
     }
-    HttpServletRequest upgrade = ClientAddress.attach(request, client);
+    HttpServletRequest upgrade = withoutNewSession(ClientAddress.attach(request, client));
     chain.doFilter(tyrusServlet ? PipelineSafeUpgradeHandler.guard(upgrade) : upgrade, response);
+  }
+
+  /**
+   * The upgrade request as the container's WebSocket code sees it: asking it for the HTTP session
+   * returns the existing one or null, never a new one. Open Liberty's handshake calls {@code
+   * getSession()} on every upgrade (to offer it as {@code HandshakeRequest.getHttpSession()}), so
+   * each WebSocket created an HTTP session: a {@code JSESSIONID} cookie on every 101, a lock on one
+   * {@code SecureRandom} taken by every handshake, and a session kept in memory for the session
+   * timeout (30 minutes by default) after its socket had closed. Switchboard uses no HTTP session,
+   * and JSR 356 lets {@code getHttpSession()} be null. (Payara's Tyrus already asks without
+   * creating one.)
+   */
+  static HttpServletRequest withoutNewSession(HttpServletRequest request) {
+    return new HttpServletRequestWrapper(request) {
+      @Override
+      public HttpSession getSession() {
+        return super.getSession(false);
+      }
+
+      @Override
+      public HttpSession getSession(boolean create) {
+        return super.getSession(false);
+      }
+    };
   }
 
   private static boolean isUpgrade(HttpServletRequest request) {

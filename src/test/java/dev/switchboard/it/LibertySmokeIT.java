@@ -120,6 +120,21 @@ class LibertySmokeIT {
     }
   }
 
+  /**
+   * Liberty's handshake asks every upgrade request for its HTTP session; the handshake filter's
+   * request answers without creating one, so no WebSocket leaves a session (and its cookie) behind.
+   */
+  @Test
+  void anUpgradeCreatesNoHttpSession() {
+    try (RawWebSocket raw = RawWebSocket.connect(server.room(SignalingIT.room()))) {
+      assertThat(raw.upgraded()).as(raw.statusLine()).isTrue();
+      assertThat(raw.header("Sec-WebSocket-Accept"))
+          .as("the response's headers are read")
+          .hasSize(1);
+      assertThat(raw.header("Set-Cookie")).as("cookies set by the 101").isEmpty();
+    }
+  }
+
   @Test
   void readyzAndHealthzAnswer() {
     HttpResponse<String> ready = ServerProcess.get(server.http("/readyz"));

@@ -11,7 +11,9 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -48,12 +50,15 @@ public final class RawWebSocket implements AutoCloseable {
   private final DataInputStream in;
   private final OutputStream out;
   private final String statusLine;
+  private final List<String> headerLines;
 
-  private RawWebSocket(Socket socket, DataInputStream in, OutputStream out, String statusLine) {
+  private RawWebSocket(Socket socket, DataInputStream in, OutputStream out, String head) {
     this.socket = socket;
     this.in = in;
     this.out = out;
-    this.statusLine = statusLine;
+    List<String> lines = List.of(head.split("\r\n"));
+    this.statusLine = lines.get(0);
+    this.headerLines = lines.subList(1, lines.size());
   }
 
   /** Opens the TCP connection and performs the upgrade with the given extra header lines. */
@@ -103,8 +108,7 @@ public final class RawWebSocket implements AutoCloseable {
       out.write(bytes.toByteArray());
       out.flush();
       DataInputStream in = new DataInputStream(socket.getInputStream());
-      String status = readHeaders(in);
-      return new RawWebSocket(socket, in, out, status);
+      return new RawWebSocket(socket, in, out, readHeaders(in));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -121,8 +125,7 @@ public final class RawWebSocket implements AutoCloseable {
       head.write(b);
       matched = (b == '\r' || b == '\n') ? matched + 1 : 0;
     }
-    String text = head.toString(StandardCharsets.ISO_8859_1);
-    return text.substring(0, text.indexOf('\r'));
+    return head.toString(StandardCharsets.ISO_8859_1).strip();
   }
 
   public boolean upgraded() {
@@ -131,6 +134,18 @@ public final class RawWebSocket implements AutoCloseable {
 
   public String statusLine() {
     return statusLine;
+  }
+
+  /** The values of the handshake response's header {@code name} (any case), in order. */
+  public List<String> header(String name) {
+    List<String> values = new ArrayList<>();
+    for (String line : headerLines) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
+        values.add(line.substring(colon + 1).trim());
+      }
+    }
+    return values;
   }
 
   public void sendText(String text) {

@@ -173,6 +173,18 @@ class SignalingIT {
     assertThat(b.next()).isEqualTo("{\"type\":\"offer\",\"sdp\":\"bin\"}");
   }
 
+  /** An upgrade creates no HTTP session: the 101 sets no cookie (as on Liberty, LibertySmokeIT). */
+  @Test
+  void anUpgradeCreatesNoHttpSession() {
+    try (RawWebSocket raw = RawWebSocket.connect(server.room(room()))) {
+      assertThat(raw.upgraded()).as(raw.statusLine()).isTrue();
+      assertThat(raw.header("Sec-WebSocket-Accept"))
+          .as("the response's headers are read")
+          .hasSize(1);
+      assertThat(raw.header("Set-Cookie")).as("cookies set by the 101").isEmpty();
+    }
+  }
+
   /**
    * Frames that reach the server in many reads, split inside headers and payloads, and a large one
    * that outgrows the server's first buffer: each is relayed whole and in order.
