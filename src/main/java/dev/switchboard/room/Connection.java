@@ -11,7 +11,10 @@ public interface Connection {
    */
   void send(String text, Consumer<Throwable> done);
 
-  /** Sends a ping; the client's pong reaches {@link RoomRegistry#pongReceived(Peer)}. */
+  /**
+   * Sends a ping; the client's pong reaches {@link RoomRegistry#pongReceived(Peer)}. Called by the
+   * recipient's {@link Outbox}, never while one of its frames is being sent.
+   */
   void ping();
 
   /**

@@ -243,7 +243,7 @@ public class RoomRegistry {
         .forEach(
             peer -> {
               if (peer.answeredLastPing()) {
-                peer.connection().ping();
+                peer.outbox().ping();
               } else {
                 logPeer(Level.FINE, peer, "Peer missed its pong");
                 close(peer, CloseCause.HEARTBEAT_TIMEOUT);

@@ -33,6 +33,8 @@ class LibertySmokeIT {
           + "s=-\\r\\nt=0 0\\r\\na=group:BUNDLE 0\\r\\n\"}";
   private static final String ANSWER = "{\"type\":\"answer\",\"sdp\":\"v=0\\r\\ns=answer\\r\\n\"}";
 
+  private static final Duration HEARTBEAT = Duration.ofSeconds(1);
+
   private static LibertyServer server;
   private static String skipped;
 
@@ -132,6 +134,48 @@ class LibertySmokeIT {
           .as("the response's headers are read")
           .hasSize(1);
       assertThat(raw.header("Set-Cookie")).as("cookies set by the 101").isEmpty();
+    }
+  }
+
+  /**
+   * Heartbeat rounds while the server is always writing to the client: Liberty refuses a ping
+   * during a write, and before pings took their turn in the client's outbound queue such a client
+   * was closed with 1001 Heartbeat timeout although it answered every ping it got.
+   */
+  @Test
+  void aClientThatIsAlwaysReceivingIsNeverDroppedByTheHeartbeat() throws InterruptedException {
+    String room = SignalingIT.room();
+    TestClient host = TestClient.open(server.room(room));
+    TestClient browser = TestClient.open(server.room(room));
+    try {
+      Pair.awaitSync(host, browser);
+      String offer = "{\"type\":\"offer\",\"sdp\":\"" + "v=0 ".repeat(1_000) + "\"}";
+      int window = 32; // 128 KB on its way at any time: the server's writes never pause
+      int sent = 0;
+      int received = 0;
+      long end = System.nanoTime() + HEARTBEAT.multipliedBy(5).toNanos();
+      while (System.nanoTime() < end || received < sent) {
+        while (sent - received < window && System.nanoTime() < end) {
+          host.send(offer);
+          sent++;
+        }
+        String next;
+        try {
+          next = browser.next();
+        } catch (AssertionError none) {
+          throw browser.isClosedYet()
+              ? new AssertionError("the receiving client was closed: " + browser.awaitClose())
+              : none;
+        }
+        assertThat(next).isEqualTo(offer);
+        received++;
+      }
+      assertThat(browser.pings()).as("heartbeat pings answered").isGreaterThanOrEqualTo(3);
+      assertThat(browser.isClosedYet()).as("the receiving client is still connected").isFalse();
+      assertThat(host.isClosedYet()).isFalse();
+    } finally {
+      host.closeBlocking();
+      browser.closeBlocking();
     }
   }
 
@@ -243,6 +287,12 @@ class LibertySmokeIT {
           .removeIf(k -> k.equals("REDIS_URL") || k.equals("WLP_USER_DIR"));
       builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
       builder.environment().put("PORT", String.valueOf(port));
+      // Heartbeat rounds every second and no message limits: the heartbeat test below sees several
+      // rounds in a few seconds of constant traffic.
+      builder.environment().put("HEARTBEAT_INTERVAL_MS", String.valueOf(HEARTBEAT.toMillis()));
+      builder.environment().put("RATE_LIMIT_MESSAGES_PER_10S", "0");
+      builder.environment().put("RATE_LIMIT_IP_MSGS_PER_10S", "0");
+      builder.environment().put("RATE_LIMIT_ROOM_MSGS_PER_10S", "0");
       long started = System.nanoTime();
       Process process;
       try {

@@ -12,8 +12,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.java_websocket.WebSocket;
 import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ServerHandshake;
 import org.java_websocket.protocols.IProtocol;
 import org.java_websocket.protocols.Protocol;
@@ -43,6 +46,7 @@ public class TestClient extends WebSocketClient {
   private final CompletableFuture<ServerHandshake> opened = new CompletableFuture<>();
   private final Set<String> syncs = ConcurrentHashMap.newKeySet();
   private volatile String sendOnOpen;
+  private final AtomicInteger pings = new AtomicInteger();
 
   public TestClient(URI uri, Map<String, String> headers, List<String> subprotocols) {
     super(uri, draft(subprotocols), new HashMap<>(headers), 5_000);
@@ -181,6 +185,17 @@ public class TestClient extends WebSocketClient {
   @Override
   public void onMessage(ByteBuffer bytes) {
     messages.add("binary:" + bytes.remaining());
+  }
+
+  @Override
+  public void onWebsocketPing(WebSocket conn, Framedata f) {
+    pings.incrementAndGet();
+    super.onWebsocketPing(conn, f); // answers with a pong
+  }
+
+  /** Pings received from the server (each answered with a pong). */
+  public int pings() {
+    return pings.get();
   }
 
   @Override

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
 
 class OutboxTest {
 
+  private static final String PING = "<ping>";
+
   /** Completes every send inline, on the calling thread, before send returns. */
   static final class InlineConnection implements Connection {
     final List<String> sent = new ArrayList<>();
@@ -61,8 +63,14 @@ class OutboxTest {
       done.accept(error);
     }
 
+    /** As Open Liberty does: a ping while a send is outstanding is refused. */
     @Override
-    public void ping() {}
+    public void ping() {
+      if (inFlight.get() > 0) {
+        throw new IllegalStateException("write not allowed: another write is in progress");
+      }
+      sent.add(PING);
+    }
 
     @Override
     public void close(CloseCause cause) {}
@@ -207,6 +215,133 @@ class OutboxTest {
     held.get(0).accept(null);
     assertThat(sent).containsExactlyElementsOf(texts("q", 100_000));
     assertThat(queued.pendingBytes()).isZero();
+  }
+
+  @Test
+  void aPingOnAnIdleOutboxGoesOutAtOnce() {
+    DeferredConnection connection = new DeferredConnection();
+    Outbox outbox = new Outbox(connection, 1_000);
+    outbox.ping();
+    outbox.offer(Frame.of("a"));
+    assertThat(connection.sent).containsExactly(PING, "a");
+    assertThat(outbox.pendingBytes()).isEqualTo(1);
+  }
+
+  @Test
+  void aPingWaitsForTheFrameBeingWrittenAndKeepsItsPlaceInTheQueue() {
+    DeferredConnection connection = new DeferredConnection();
+    Outbox outbox = new Outbox(connection, 1_000);
+    outbox.offer(Frame.of("a"));
+    outbox.offer(Frame.of("b"));
+    outbox.ping(); // Liberty would refuse it now: "a" is being written
+    outbox.offer(Frame.of("c"));
+    assertThat(connection.sent).containsExactly("a");
+
+    connection.completeNext(null);
+    assertThat(connection.sent).containsExactly("a", "b");
+    connection.completeNext(null);
+    assertThat(connection.sent)
+        .as("the ping goes out between b and c")
+        .containsExactly("a", "b", PING, "c");
+    connection.completeNext(null);
+    assertThat(outbox.pendingBytes()).isZero();
+  }
+
+  @Test
+  void aDiscardedOrFinishedOutboxSendsNoPing() {
+    InlineConnection connection = new InlineConnection();
+    AtomicInteger pings = new AtomicInteger();
+    Connection counting =
+        new Connection() {
+          @Override
+          public void send(String text, Consumer<Throwable> done) {
+            connection.send(text, done);
+          }
+
+          @Override
+          public void ping() {
+            pings.incrementAndGet();
+          }
+
+          @Override
+          public void close(CloseCause cause) {}
+        };
+    Outbox discarded = new Outbox(counting, 1_000);
+    discarded.discard();
+    discarded.ping();
+    Outbox finished = new Outbox(counting, 1_000);
+    finished.finish(Frame.of("last"), () -> {});
+    finished.ping();
+    assertThat(pings).hasValue(0);
+    assertThat(connection.sent).containsExactly("last");
+  }
+
+  /**
+   * Pings from the heartbeat's thread among frames offered and completed on others, on a connection
+   * that refuses a ping during a write (as Liberty's does): none is refused and none is lost.
+   */
+  @Test
+  void concurrentPingsNeverMeetAWriteInProgress() throws Exception {
+    int frames = 20_000;
+    int pings = 2_000;
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger refused = new AtomicInteger();
+    AtomicInteger pinged = new AtomicInteger();
+    AtomicInteger received = new AtomicInteger();
+    Connection likeLiberty =
+        new Connection() {
+          @Override
+          public void send(String text, Consumer<Throwable> done) {
+            inFlight.incrementAndGet();
+            received.incrementAndGet();
+            completer.execute(
+                () -> {
+                  inFlight.decrementAndGet();
+                  done.accept(null);
+                });
+          }
+
+          @Override
+          public void ping() {
+            if (inFlight.get() > 0) {
+              refused.incrementAndGet();
+              throw new IllegalStateException("write not allowed");
+            }
+            pinged.incrementAndGet();
+          }
+
+          @Override
+          public void close(CloseCause cause) {}
+        };
+    Outbox outbox = new Outbox(likeLiberty, Long.MAX_VALUE);
+    CountDownLatch start = new CountDownLatch(1);
+    Future<?> offers =
+        offerers.submit(
+            () -> {
+              start.await();
+              for (int i = 0; i < frames; i++) {
+                outbox.offer(Frame.of("m" + i));
+              }
+              return null;
+            });
+    Future<?> heartbeat =
+        offerers.submit(
+            () -> {
+              start.await();
+              for (int i = 0; i < pings; i++) {
+                outbox.ping();
+              }
+              return null;
+            });
+    start.countDown();
+    offers.get(30, TimeUnit.SECONDS);
+    heartbeat.get(30, TimeUnit.SECONDS);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> received.get() == frames && pinged.get() + refused.get() == pings);
+    assertThat(refused).hasValue(0);
+    assertThat(pinged).hasValue(pings);
   }
 
   @Test

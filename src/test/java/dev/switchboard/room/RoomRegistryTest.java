@@ -413,6 +413,29 @@ class RoomRegistryTest {
     }
   }
 
+  /**
+   * The heartbeat's ping takes its turn behind a frame still being written (a container may refuse
+   * a ping during a write), and a reader that never takes that frame is still dropped.
+   */
+  @Test
+  void heartbeatPingsWaitForAFrameBeingWritten() {
+    FakeConnection a = new FakeConnection();
+    StalledConnection b = new StalledConnection();
+    Peer pa = registry.open(ROOM, a);
+    registry.open(ROOM, b);
+    registry.relay(pa, Frame.of("{\"type\":\"offer\",\"sdp\":\"v=0\"}"));
+    assertThat(b.sent).hasSize(1);
+
+    registry.heartbeat();
+    assertThat(a.pings).hasValue(1);
+    assertThat(b.pings).as("queued behind the frame in flight").hasValue(0);
+
+    registry.pongReceived(pa);
+    registry.heartbeat();
+    assertThat(b.closes).containsExactly(CloseCause.HEARTBEAT_TIMEOUT);
+    assertThat(a.closes).isEmpty();
+  }
+
   @Test
   void heartbeatDropsPeersThatMissedTheirPong() {
     FakeConnection a = new FakeConnection();
