@@ -179,6 +179,33 @@ class LibertySmokeIT {
     }
   }
 
+  /**
+   * A member that stops reading is closed with 1013 once the server holds more than the backlog
+   * threshold for it, as on Payara (BackpressureIT): Liberty refuses a ping during a write, but not
+   * the close that follows megabytes the reader never took.
+   */
+  @Test
+  void aReaderThatStopsReadingIsClosedWith1013() {
+    String room = SignalingIT.room();
+    TestClient sender = TestClient.open(server.room(room));
+    try (RawWebSocket stalled = RawWebSocket.connect(server.room(room))) {
+      assertThat(stalled.upgraded()).as(stalled.statusLine()).isTrue();
+      Pair.awaitSyncFromRaw(sender, stalled);
+      String chunk = "{\"type\":\"control\",\"action\":\"" + "z".repeat(200_000) + "\"}";
+      for (int sent = 0; sent < 400 && !sender.hasMessage(); sent++) {
+        sender.send(chunk);
+      }
+      assertThat(sender.next()).isEqualTo("{\"type\":\"peer-disconnected\"}");
+      RawWebSocket.Frame close = stalled.readUntil(RawWebSocket.CLOSE);
+      assertThat(close).as("a close frame after the backlog").isNotNull();
+      assertThat(close.closeCode()).isEqualTo(1013);
+      assertThat(close.closeReason()).isEqualTo("Server overloaded");
+      assertThat(sender.isClosedYet()).as("the sender is unaffected").isFalse();
+    } finally {
+      sender.close();
+    }
+  }
+
   @Test
   void readyzAndHealthzAnswer() {
     HttpResponse<String> ready = ServerProcess.get(server.http("/readyz"));
