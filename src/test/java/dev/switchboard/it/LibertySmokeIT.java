@@ -128,13 +128,7 @@ class LibertySmokeIT {
    */
   @Test
   void anUpgradeCreatesNoHttpSession() {
-    try (RawWebSocket raw = RawWebSocket.connect(server.room(SignalingIT.room()))) {
-      assertThat(raw.upgraded()).as(raw.statusLine()).isTrue();
-      assertThat(raw.header("Sec-WebSocket-Accept"))
-          .as("the response's headers are read")
-          .hasSize(1);
-      assertThat(raw.header("Set-Cookie")).as("cookies set by the 101").isEmpty();
-    }
+    SignalingIT.assertUpgradeSetsNoCookie(server.room(SignalingIT.room()));
   }
 
   /**

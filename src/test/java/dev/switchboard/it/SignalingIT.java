@@ -176,7 +176,12 @@ class SignalingIT {
   /** An upgrade creates no HTTP session: the 101 sets no cookie (as on Liberty, LibertySmokeIT). */
   @Test
   void anUpgradeCreatesNoHttpSession() {
-    try (RawWebSocket raw = RawWebSocket.connect(server.room(room()))) {
+    assertUpgradeSetsNoCookie(server.room(room()));
+  }
+
+  /** Upgrades to {@code room} and checks that the 101 sets no cookie (no HTTP session made). */
+  static void assertUpgradeSetsNoCookie(URI room) {
+    try (RawWebSocket raw = RawWebSocket.connect(room)) {
       assertThat(raw.upgraded()).as(raw.statusLine()).isTrue();
       assertThat(raw.header("Sec-WebSocket-Accept"))
           .as("the response's headers are read")

@@ -27,6 +27,7 @@ class OutboxTest {
   /** Completes every send inline, on the calling thread, before send returns. */
   static final class InlineConnection implements Connection {
     final List<String> sent = new ArrayList<>();
+    final AtomicInteger pings = new AtomicInteger();
 
     @Override
     public void send(String text, Consumer<Throwable> done) {
@@ -35,7 +36,9 @@ class OutboxTest {
     }
 
     @Override
-    public void ping() {}
+    public void ping() {
+      pings.incrementAndGet();
+    }
 
     @Override
     public void close(CloseCause cause) {}
@@ -250,29 +253,13 @@ class OutboxTest {
   @Test
   void aDiscardedOrFinishedOutboxSendsNoPing() {
     InlineConnection connection = new InlineConnection();
-    AtomicInteger pings = new AtomicInteger();
-    Connection counting =
-        new Connection() {
-          @Override
-          public void send(String text, Consumer<Throwable> done) {
-            connection.send(text, done);
-          }
-
-          @Override
-          public void ping() {
-            pings.incrementAndGet();
-          }
-
-          @Override
-          public void close(CloseCause cause) {}
-        };
-    Outbox discarded = new Outbox(counting, 1_000);
+    Outbox discarded = new Outbox(connection, 1_000);
     discarded.discard();
     discarded.ping();
-    Outbox finished = new Outbox(counting, 1_000);
+    Outbox finished = new Outbox(connection, 1_000);
     finished.finish(Frame.of("last"), () -> {});
     finished.ping();
-    assertThat(pings).hasValue(0);
+    assertThat(connection.pings).hasValue(0);
     assertThat(connection.sent).containsExactly("last");
   }
 
